@@ -1,0 +1,5 @@
+"""`python -m olmstats.cli` = `olm`."""
+
+from olmstats.cli import run
+
+run()

@@ -1,0 +1,347 @@
+"""`olm`: crawl, summarise and demo from the terminal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from olmstats.cli.render import Format
+from olmstats.errors import InputError, StoreError
+
+app = typer.Typer(
+    name="olm",
+    help="Measure online freelance labour markets: crawl platforms, print country tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StoreOption = Annotated[
+    Path, typer.Option("--store", "-s", help="Store folder.", envvar="OLM_STORE")
+]
+DEMO_KEY = "olmstats-demo-key-not-a-secret"  # the demo's data is simulated
+DEMO_MARKER = ".olm-demo-store"
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+# -- summary ----------------------------------------------------------------------------------
+
+
+@app.command()
+def summary(
+    store: StoreOption = Path("store"),
+    country: Annotated[
+        list[str] | None,
+        typer.Option("--country", "-c", help="ISO alpha-2 codes, comma separated or repeated."),
+    ] = None,
+    occupation: Annotated[
+        list[str] | None,
+        typer.Option("--occupation", "-o", help="Occupation codes (see `olm occupations`)."),
+    ] = None,
+    min_count: Annotated[int, typer.Option(help="Suppress cells with fewer observations.")] = 10,
+    since: Annotated[str | None, typer.Option(help="First snapshot date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last snapshot date (YYYY-MM-DD).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """Country table: profiles, asking rates (median, quartiles, CI), jobs posted, occupations."""
+    from olmstats import countries as country_table
+    from olmstats.cli.render import render_summary
+    from olmstats.schema import JOBS
+    from olmstats.store import has_data, scan_jobs, scan_profiles, simulated_origins
+    from olmstats.summary import DEFINITIONS, country_summary
+
+    codes = country_table.parse_list(",".join(_split(country))) if country else None
+    window = (_date(since, "--since"), _date(until, "--until"))
+    profiles = scan_profiles(store)
+    jobs = scan_jobs(store) if has_data(store, JOBS) else None
+    with _status(fmt, "Computing the country summary…"):
+        table = country_summary(
+            profiles,
+            jobs,
+            min_count=min_count,
+            countries=codes,
+            occupations_filter=_split(occupation) or None,
+            since=window[0],
+            until=window[1],
+        )
+    if table.is_empty():
+        raise StoreError(f"no profiles in {store} match these filters")
+    notes = [DEFINITIONS.format(min_count=min_count)]
+    if jobs is None:
+        notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
+    notes += [
+        f"SIMULATED DATA: crawled from the replay of a {origin}; not real market data."
+        for origin in simulated_origins(store)
+    ]
+    title = f"Freelancer country summary — {store}"
+    render_summary(table, fmt, output, title=title, notes=notes)
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2026-11-01, got {text!r}") from None
+
+
+def _status(fmt: Format, message: str):
+    """A spinner on stderr for the terminal table; nothing for machine formats."""
+    import contextlib
+
+    if fmt is not Format.table or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
+# -- crawl ------------------------------------------------------------------------------------
+
+
+@app.command()
+def crawl(
+    spider: Annotated[str, typer.Argument(help="freelancer_profiles or freelancer_jobs")],
+    country: Annotated[
+        list[str] | None, typer.Option("--country", "-c", help="ISO alpha-2 codes (profiles only).")
+    ] = None,
+    skill: Annotated[
+        list[str] | None,
+        typer.Option("--skill", "-k", help="Skill names as the platform spells them."),
+    ] = None,
+    max_pages: Annotated[int | None, typer.Option(help="Pages per listing, at most.")] = None,
+    since: Annotated[str | None, typer.Option(help="Jobs posted on or after (YYYY-MM-DD).")] = None,
+    store: StoreOption = Path("store"),
+    base_url: Annotated[str | None, typer.Option(help="API root (e.g. a replay server).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show live progress.")] = True,
+    log_level: Annotated[str, typer.Option(help="Scrapy log level.")] = "INFO",
+    setting: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-S", help="Scrapy setting NAME=VALUE (repeatable), as scrapy -s."),
+    ] = None,
+) -> None:
+    """Crawl one platform listing into the store (polite settings; see spiders/settings.py)."""
+    from olmstats import countries as country_table
+    from olmstats.cli.crawl import SPIDERS, project_settings, run_spiders
+    from olmstats.pseudonym import KEY_ENV, Pseudonymiser
+
+    if spider not in SPIDERS:
+        raise InputError(f"unknown spider {spider!r}: one of {', '.join(SPIDERS)}")
+    arguments: dict[str, str] = {}
+    if country:
+        if spider != "freelancer_profiles":
+            raise InputError("--country applies to freelancer_profiles only")
+        arguments["countries"] = ",".join(country_table.parse_list(",".join(_split(country))))
+    if skill:
+        arguments["skills"] = ",".join(_split(skill))
+    if max_pages is not None:
+        if max_pages < 1:
+            raise InputError("--max-pages must be at least 1")
+        arguments["max_pages"] = str(max_pages)
+    if since is not None:
+        if spider != "freelancer_jobs":
+            raise InputError("--since applies to freelancer_jobs only")
+        day = _date(since, "--since")
+        if day and day > date.today():
+            raise InputError(f"--since {day} is in the future")
+        arguments["since"] = since
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        raise InputError(
+            f"set {KEY_ENV} to a secret of 16+ characters and keep it "
+            "(the same key links profiles across crawls)"
+        )
+    Pseudonymiser(key)  # validates the key
+    overrides: dict[str, object] = {
+        "OLM_STORE": str(store),
+        "LOG_LEVEL": log_level.upper(),
+        "OLM_PROGRESS": progress and sys.stderr.isatty(),
+    }
+    if base_url:
+        overrides["FREELANCER_API_URL"] = base_url
+    for item in setting or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--set takes NAME=VALUE, got {item!r}")
+        overrides[name.strip()] = value
+    settings = project_settings(overrides)
+    _check_politeness(settings)
+    results = run_spiders([(spider, arguments)], overrides)
+    _report(results)
+
+
+def _check_politeness(settings: object) -> None:
+    from urllib.parse import urlsplit
+
+    from spiders.base.olm_spider import LOOPBACK_HOSTS
+    from spiders.extensions.politeness_guard import politeness_problems
+
+    host = urlsplit(settings.get("FREELANCER_API_URL")).hostname
+    problems = politeness_problems(settings, loopback=host in LOOPBACK_HOSTS)
+    if problems:
+        raise InputError("refusing to crawl " + str(host) + ": " + "; ".join(problems))
+
+
+def _report(results: list) -> None:
+    failed = [r for r in results if not r.ok]
+    for result in results:
+        _stderr(
+            f"{result.spider}: {result.items_kept} items kept, run {result.run_id}, "
+            f"finished: {result.finish_reason}"
+        )
+    if failed:
+        first = failed[0]
+        raise typer.Exit(
+            _fail(
+                f"{first.spider} stopped early ({first.finish_reason})"
+                + (f": {first.failure}" if first.failure else "")
+            )
+        )
+
+
+def _fail(message: str, code: int = 1) -> int:
+    _stderr(f"olm: error: {message}")
+    return code
+
+
+# -- demo and replay ---------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    store: Annotated[Path, typer.Option("--store", "-s", help="Demo store (recreated).")] = Path(
+        "demo-store"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
+    profiles: Annotated[int, typer.Option(help="Simulated profiles.")] = 6000,
+    jobs: Annotated[int, typer.Option(help="Simulated open projects.")] = 2500,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Replay a simulated market on loopback, crawl it with the real spiders, print the table."""
+    from olmstats.cli.crawl import run_spiders
+    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.simulate import MarketParameters, simulate_market
+
+    if store.exists():
+        if not (store / DEMO_MARKER).exists():
+            raise InputError(f"{store} exists and is not a demo store; pass another --store")
+        shutil.rmtree(store)
+    store.mkdir(parents=True)
+    (store / DEMO_MARKER).write_text("Created by `olm demo`; deleted by the next demo.\n")
+    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
+    _stderr(
+        f"Simulated market: {profiles} profiles in {len(market.parameters.countries)} "
+        f"countries, {jobs} open projects (seed {seed}); serving it on loopback."
+    )
+    with ReplayServer(FreelancerReplay(market)) as server:
+        overrides = replay_overrides(server.url, store, progress=sys.stderr.isatty())
+        overrides["OLM_PSEUDONYM_KEY"] = DEMO_KEY
+        countries = ",".join(c.iso2 for c in market.parameters.countries)
+        results = run_spiders(
+            [("freelancer_profiles", {"countries": countries}), ("freelancer_jobs", {})], overrides
+        )
+    _report(results)
+    summary(
+        store=store,
+        country=None,
+        occupation=None,
+        min_count=10,
+        since=None,
+        until=None,
+        fmt=fmt,
+        output=None,
+    )
+
+
+def replay_overrides(url: str, store: Path, *, progress: bool) -> dict[str, object]:
+    """Settings for crawling a loopback replay: the only case allowed to lift the delay."""
+    return {
+        "FREELANCER_API_URL": url + "/api",
+        "OLM_STORE": str(store),
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "LOG_LEVEL": "WARNING",
+        "OLM_PROGRESS": progress,
+    }
+
+
+@app.command()
+def replay(
+    port: Annotated[int, typer.Option(help="Loopback port (0 picks a free one).")] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
+    profiles: Annotated[int, typer.Option(help="Simulated profiles.")] = 6000,
+    jobs: Annotated[int, typer.Option(help="Simulated open projects.")] = 2500,
+) -> None:
+    """Serve the simulated market in Freelancer's API format on 127.0.0.1 until Ctrl-C."""
+    import time
+
+    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.simulate import MarketParameters, simulate_market
+
+    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
+    try:
+        server = ReplayServer(FreelancerReplay(market), port=port)
+    except OSError as exc:
+        raise InputError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    with server:
+        _stderr(f"Replaying {market.origin} at {server.url}/api (Ctrl-C stops)")
+        while True:
+            time.sleep(3600)
+
+
+# -- small reference commands -------------------------------------------------------------------
+
+
+@app.command()
+def schema(dataset: Annotated[str, typer.Argument(help="profiles or jobs")] = "profiles") -> None:
+    """Print a dataset's columns: dtype, unit, nullability, meaning."""
+    from olmstats.schema import DATASETS, describe
+
+    if dataset not in DATASETS:
+        raise InputError(f"unknown dataset {dataset!r}: profiles or jobs")
+    with __import__("polars").Config(
+        tbl_rows=-1, fmt_str_lengths=120, tbl_width_chars=200, tbl_hide_dataframe_shape=True
+    ):
+        print(describe(DATASETS[dataset]))
+
+
+@app.command()
+def runs(store: StoreOption = Path("store")) -> None:
+    """List the crawl runs recorded in a store."""
+    import polars as pl
+
+    from olmstats.store import read_runs
+
+    table = read_runs(store)
+    if table.is_empty():
+        raise StoreError(f"no run records in {store}")
+    with pl.Config(
+        tbl_rows=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True
+    ):
+        print(table.drop("base_url"))
+
+
+@app.command("occupations")
+def occupation_list() -> None:
+    """The six Online Labour Index occupation codes."""
+    from olmstats.occupations import occupations
+
+    for code, occ in occupations().items():
+        print(f"{code:24} {occ.label}")

@@ -1,0 +1,118 @@
+"""Write a result table as a terminal table, CSV, Markdown, JSON or Parquet."""
+
+from __future__ import annotations
+
+import io
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from olmstats.errors import InputError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    markdown = "markdown"
+    json = "json"
+    parquet = "parquet"
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"${value:,.2f}"
+
+
+def _display_frame(table: pl.DataFrame) -> pl.DataFrame:
+    """Strings for people: rates in $ with cents, CI in brackets, suppressed cells as '–'."""
+    single_snapshot = (
+        table["snapshot_first"].n_unique() == 1
+        and (table["snapshot_first"] == table["snapshot_last"]).all()
+    )
+    rows = []
+    for r in table.iter_rows(named=True):
+        row = {
+            "country": r["country"],
+            "name": r["country_name"] or "",
+            "profiles": r["profiles"],
+            "with rate": r["profiles_with_rate"],
+            "p25": _money(r["rate_p25_usd"]),
+            "median": _money(r["rate_median_usd"]),
+            "p75": _money(r["rate_p75_usd"]),
+            "median 95% CI": "–"
+            if r["rate_median_ci_low"] is None
+            else f"{r['rate_median_ci_low']:,.2f}–{r['rate_median_ci_high']:,.2f}",
+            "jobs posted": r["jobs_posted"],
+            "top occupations": r["top_occupations"] or "–",
+        }
+        if not single_snapshot:
+            first, last = r["snapshot_first"], r["snapshot_last"]
+            row["snapshots"] = (
+                "–" if first is None else (str(first) if first == last else f"{first}..{last}")
+            )
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def snapshot_caption(table: pl.DataFrame) -> str:
+    first, last = table["snapshot_first"].min(), table["snapshot_last"].max()
+    if first is None:
+        return "no profiles"
+    return f"snapshot {first}" if first == last else f"snapshots {first} to {last}"
+
+
+def render_summary(
+    table: pl.DataFrame, fmt: Format, output: Path | None, *, title: str, notes: list[str]
+) -> None:
+    """Write *table* in *fmt* to *output* (stdout when None); notes go under text formats."""
+    if fmt is Format.parquet:
+        if output is None:
+            raise InputError("--format parquet needs --output FILE")
+        table.write_parquet(output)
+        return
+    if fmt is Format.csv:
+        text = table.write_csv()
+    elif fmt is Format.json:
+        text = table.write_json() + "\n"
+    elif fmt is Format.markdown:
+        with pl.Config(
+            tbl_formatting="MARKDOWN",
+            tbl_hide_column_data_types=True,
+            tbl_hide_dataframe_shape=True,
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=10_000,
+            fmt_str_lengths=200,
+        ):
+            text = (
+                f"**{title}** ({snapshot_caption(table)})\n\n{_display_frame(table)}\n\n"
+                + "".join(f"- {note}\n" for note in notes)
+            )
+    else:
+        text = _rich_table(table, title, notes)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _rich_table(table: pl.DataFrame, title: str, notes: list[str]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = _display_frame(table)
+    rich_table = Table(
+        title=f"{title} ({snapshot_caption(table)})", title_justify="left", header_style="bold"
+    )
+    numeric = {"profiles", "with rate", "p25", "median", "p75", "jobs posted"}
+    for name in shown.columns:
+        rich_table.add_column(name, justify="right" if name in numeric else "left")
+    for row in shown.iter_rows():
+        rich_table.add_row(*("" if v is None else str(v) for v in row))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=max(180, Console().width), force_terminal=False)
+    console.print(rich_table)
+    for note in notes:
+        console.print(note, style="dim", soft_wrap=True)
+    return buffer.getvalue()

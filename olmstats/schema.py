@@ -1,0 +1,321 @@
+"""The store's datasets: one documented schema each, shared by the spiders and the library.
+
+A store is a folder of append-only, hive-partitioned Parquet datasets::
+
+    <store>/profiles/platform=<platform>/snapshot_date=<YYYY-MM-DD>/part-<run_id>-<seq>.parquet
+    <store>/jobs/platform=<platform>/snapshot_date=<YYYY-MM-DD>/part-<run_id>-<seq>.parquet
+    <store>/runs/<run_id>.json
+
+``platform`` and ``snapshot_date`` (the UTC date the crawl started) live in the folder names,
+not inside the files. Every column is listed here with its dtype, unit and nullability; the
+Parquet writer refuses rows that do not fit, and ``scan_profiles`` / ``scan_jobs`` return
+exactly these columns plus the two partition columns.
+
+Nothing here identifies a person: people appear only as keyed pseudonyms
+(:mod:`olmstats.pseudonym`); names, usernames, avatars, descriptions and cities are never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+PARTITION_COLUMNS: dict[str, pl.DataType] = {
+    "platform": pl.String(),
+    "snapshot_date": pl.Date(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One stored column: name, Polars dtype, unit, whether it may be null, meaning."""
+
+    name: str
+    dtype: pl.DataType
+    unit: str
+    nullable: bool
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A stored dataset: its folder name, its columns and what one row is."""
+
+    name: str
+    row: str
+    columns: tuple[Column, ...]
+
+    @property
+    def polars_schema(self) -> pl.Schema:
+        return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if not c.nullable)
+
+
+_UTC = pl.Datetime("us", "UTC")
+_SKILL_IDS = pl.List(pl.Int64())
+_SKILLS = pl.List(pl.String())
+
+PROFILES = Dataset(
+    name="profiles",
+    row="one freelancer profile as listed in the platform's public directory on one crawl",
+    columns=(
+        Column(
+            "profile_id",
+            pl.String(),
+            "HMAC-SHA256/128 hex",
+            False,
+            "Keyed pseudonym of the platform and the user's id (olmstats.pseudonym).",
+        ),
+        Column(
+            "country",
+            pl.String(),
+            "ISO 3166-1 alpha-2",
+            False,
+            "Country the profile gives as its location (Namibia is 'NA').",
+        ),
+        Column(
+            "registration_date", pl.Date(), "date (UTC)", True, "Date the account was registered."
+        ),
+        Column(
+            "hourly_rate",
+            pl.Float64(),
+            "currency units per hour",
+            True,
+            "Hourly rate the profile asks, as listed; null when the profile sets none.",
+        ),
+        Column("hourly_rate_currency", pl.String(), "ISO 4217", True, "Currency of hourly_rate."),
+        Column(
+            "hourly_rate_usd",
+            pl.Float64(),
+            "US$ per hour",
+            True,
+            "hourly_rate converted to US dollars with fx_usd_per_unit.",
+        ),
+        Column(
+            "fx_usd_per_unit",
+            pl.Float64(),
+            "US$ per currency unit",
+            True,
+            "Exchange rate used for hourly_rate_usd.",
+        ),
+        Column(
+            "fx_source",
+            pl.String(),
+            "label",
+            True,
+            "Where fx_usd_per_unit came from (see olmstats.money.FX_SOURCES).",
+        ),
+        Column(
+            "reviews",
+            pl.Int64(),
+            "count",
+            True,
+            "Reviews received over the profile's entire history.",
+        ),
+        Column(
+            "jobs_completed",
+            pl.Int64(),
+            "count",
+            True,
+            "Projects completed over the entire history.",
+        ),
+        Column(
+            "jobs_total",
+            pl.Int64(),
+            "count",
+            True,
+            "Projects worked on over the entire history (completed and not).",
+        ),
+        Column(
+            "rating",
+            pl.Float64(),
+            "stars, 0-5",
+            True,
+            "Mean review rating over the entire history; null when there are no reviews.",
+        ),
+        Column("completion_rate", pl.Float64(), "share, 0-1", True, "Share of projects completed."),
+        Column(
+            "on_time", pl.Float64(), "share, 0-1", True, "Share of reviews rating on-time delivery."
+        ),
+        Column(
+            "on_budget",
+            pl.Float64(),
+            "share, 0-1",
+            True,
+            "Share of reviews rating on-budget delivery.",
+        ),
+        Column(
+            "earnings_score",
+            pl.Float64(),
+            "platform score",
+            True,
+            "The platform's earnings score (reputation.earnings_score).",
+        ),
+        Column(
+            "skill_ids",
+            _SKILL_IDS,
+            "platform skill ids",
+            False,
+            "Skills the profile lists (empty when the platform did not send them).",
+        ),
+        Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order."),
+        Column(
+            "occupation",
+            pl.String(),
+            "olmstats.occupations code",
+            True,
+            "Online Labour Index class from the skills (data/taxonomy); null if none maps.",
+        ),
+        Column(
+            "query_country",
+            pl.String(),
+            "ISO 3166-1 alpha-2",
+            True,
+            "Country filter of the directory query that found the profile.",
+        ),
+        Column(
+            "query_skill",
+            pl.String(),
+            "skill name",
+            True,
+            "Skill filter of the directory query that first found the profile in this run.",
+        ),
+        Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched."),
+        Column(
+            "run_id",
+            pl.String(),
+            "run id",
+            False,
+            "The crawl that wrote the row (runs/<run_id>.json).",
+        ),
+    ),
+)
+
+JOBS = Dataset(
+    name="jobs",
+    row="one open project (job listing) as listed on one crawl",
+    columns=(
+        Column(
+            "job_id",
+            pl.String(),
+            "HMAC-SHA256/128 hex",
+            False,
+            "Keyed pseudonym of the platform and the project's id.",
+        ),
+        Column(
+            "employer_id",
+            pl.String(),
+            "HMAC-SHA256/128 hex",
+            True,
+            "Keyed pseudonym of the project owner (same key space as profile_id).",
+        ),
+        Column(
+            "employer_country",
+            pl.String(),
+            "ISO 3166-1 alpha-2",
+            True,
+            "Owner's country; null when the platform did not send the owner.",
+        ),
+        Column(
+            "job_type", pl.String(), "'fixed' | 'hourly'", False, "Fixed-price or hourly project."
+        ),
+        Column(
+            "budget_min",
+            pl.Float64(),
+            "currency units (per hour if hourly)",
+            True,
+            "Lower end of the budget, as listed.",
+        ),
+        Column(
+            "budget_max",
+            pl.Float64(),
+            "currency units (per hour if hourly)",
+            True,
+            "Upper end of the budget, as listed.",
+        ),
+        Column("currency", pl.String(), "ISO 4217", False, "Currency of budget and bid_avg."),
+        Column(
+            "fx_usd_per_unit",
+            pl.Float64(),
+            "US$ per currency unit",
+            False,
+            "Exchange rate used for the *_usd columns.",
+        ),
+        Column("fx_source", pl.String(), "label", False, "Where fx_usd_per_unit came from."),
+        Column(
+            "budget_min_usd", pl.Float64(), "US$ (per hour if hourly)", True, "budget_min in US$."
+        ),
+        Column(
+            "budget_max_usd", pl.Float64(), "US$ (per hour if hourly)", True, "budget_max in US$."
+        ),
+        Column("bid_count", pl.Int64(), "count", True, "Bids received when observed."),
+        Column(
+            "bid_avg",
+            pl.Float64(),
+            "currency units (per hour if hourly)",
+            True,
+            "Mean bid; null when there are no bids.",
+        ),
+        Column("bid_avg_usd", pl.Float64(), "US$ (per hour if hourly)", True, "bid_avg in US$."),
+        Column("posted_at", _UTC, "UTC timestamp", False, "When the project was submitted."),
+        Column("bid_period_days", pl.Int64(), "days", True, "Days the project accepts bids."),
+        Column("language", pl.String(), "language code", True, "Language of the listing."),
+        Column(
+            "skill_ids", _SKILL_IDS, "platform skill ids", False, "Skills the project asks for."
+        ),
+        Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order."),
+        Column(
+            "occupation",
+            pl.String(),
+            "olmstats.occupations code",
+            True,
+            "Online Labour Index class from the skills; null if none maps.",
+        ),
+        Column(
+            "query_skill",
+            pl.String(),
+            "skill name",
+            True,
+            "Skill filter of the listing query that first found the project in this run.",
+        ),
+        Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched."),
+        Column("run_id", pl.String(), "run id", False, "The crawl that wrote the row."),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (PROFILES, JOBS)}
+
+
+def describe(dataset: Dataset) -> pl.DataFrame:
+    """The schema as a table (name, dtype, unit, nullable, description), partitions included."""
+    rows = [
+        {
+            "name": name,
+            "dtype": str(dtype),
+            "unit": "partition",
+            "nullable": False,
+            "description": "Folder partition: "
+            + ("platform name" if name == "platform" else "UTC date the crawl started"),
+        }
+        for name, dtype in PARTITION_COLUMNS.items()
+    ]
+    rows += [
+        {
+            "name": c.name,
+            "dtype": str(c.dtype),
+            "unit": c.unit,
+            "nullable": c.nullable,
+            "description": c.description,
+        }
+        for c in dataset.columns
+    ]
+    return pl.DataFrame(rows)

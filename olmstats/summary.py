@@ -1,0 +1,170 @@
+"""The country summary table: supply, asking rates and demand per country.
+
+Definitions (also printed under every table):
+
+- ``profiles``: distinct pseudonymised profiles located in the country, each counted once at
+  its most recent observation within the selected snapshots (profiles listed in a directory are
+  not all active workers).
+- ``rate_*``: asking hourly rates in US$ of those profiles that set a rate; quartiles by linear
+  interpolation (type 7); ``rate_median_ci_*`` a distribution-free 95% interval for the median
+  (:func:`olmstats.metrics.median_ci`).
+- ``jobs_posted``: distinct open projects whose employer is located in the country.
+- ``top_occupations``: the three most common Online Labour Index classes among the country's
+  profiles with a class, with their shares.
+- Cells resting on fewer than ``min_count`` observations are null (suppressed), not noise:
+  rate statistics need ``min_count`` profiles with a rate; occupation shares need ``min_count``
+  profiles with a class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from olmstats import countries as country_table
+from olmstats.errors import InputError
+from olmstats.metrics import median_ci, quantile, suppressed
+from olmstats.occupations import occupations
+
+DEFAULT_MIN_COUNT = 10
+TOP_OCCUPATIONS = 3
+
+SUMMARY_COLUMNS = (
+    "country",
+    "country_name",
+    "profiles",
+    "profiles_with_rate",
+    "rate_p25_usd",
+    "rate_median_usd",
+    "rate_p75_usd",
+    "rate_median_ci_low",
+    "rate_median_ci_high",
+    "jobs_posted",
+    "top_occupations",
+    "snapshot_first",
+    "snapshot_last",
+    "snapshots",
+)
+
+DEFINITIONS = (
+    "profiles: distinct profiles at their latest observation; rates: asking US$/hour of "
+    "profiles that set one, quartiles by linear interpolation, 95% CI of the median from order "
+    "statistics; jobs_posted: distinct open projects by employers located in the country; "
+    "cells from fewer than {min_count} observations suppressed."
+)
+
+
+def latest_per(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Each entity's most recent observation (latest snapshot, then latest fetch time)."""
+    return frame.sort("snapshot_date", "observed_at").unique(subset=["platform", key], keep="last")
+
+
+def latest_per_profile(profiles: pl.LazyFrame) -> pl.LazyFrame:
+    return latest_per(profiles, "profile_id")
+
+
+def _window(frame: pl.LazyFrame, since: date | None, until: date | None) -> pl.LazyFrame:
+    if since is not None:
+        frame = frame.filter(pl.col("snapshot_date") >= since)
+    if until is not None:
+        frame = frame.filter(pl.col("snapshot_date") <= until)
+    return frame
+
+
+def _check_filters(countries: Sequence[str] | None, occupation_codes: Sequence[str] | None) -> None:
+    known_countries = country_table.countries()
+    for code in countries or ():
+        if code not in known_countries:
+            raise InputError(f"unknown country {code!r}: give ISO 3166-1 alpha-2 codes")
+    for code in occupation_codes or ():
+        if code not in occupations():
+            raise InputError(f"unknown occupation {code!r}: one of {', '.join(occupations())}")
+
+
+def country_summary(
+    profiles: pl.LazyFrame,
+    jobs: pl.LazyFrame | None = None,
+    *,
+    min_count: int = DEFAULT_MIN_COUNT,
+    countries: Sequence[str] | None = None,
+    occupations_filter: Sequence[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> pl.DataFrame:
+    """One row per country (ISO alpha-2), largest supply first. See the module docstring.
+
+    *profiles* and *jobs* are LazyFrames as returned by :func:`olmstats.scan_profiles` /
+    :func:`olmstats.scan_jobs`; *countries* and *occupations_filter* restrict the rows and the
+    profiles/jobs counted; *since*/*until* restrict snapshot dates (inclusive).
+    """
+    if min_count < 1:
+        raise InputError("min_count must be at least 1")
+    _check_filters(countries, occupations_filter)
+    people = latest_per_profile(_window(profiles, since, until))
+    if occupations_filter:
+        people = people.filter(pl.col("occupation").is_in(list(occupations_filter)))
+    if countries:
+        people = people.filter(pl.col("country").is_in(list(countries)))
+
+    rated = pl.col("hourly_rate_usd").count()
+    ci_low, ci_high = median_ci("hourly_rate_usd")
+    supply = people.group_by("country").agg(
+        profiles=pl.len(),
+        profiles_with_rate=rated,
+        rate_p25_usd=suppressed(quantile("hourly_rate_usd", 0.25), rated, min_count),
+        rate_median_usd=suppressed(quantile("hourly_rate_usd", 0.5), rated, min_count),
+        rate_p75_usd=suppressed(quantile("hourly_rate_usd", 0.75), rated, min_count),
+        rate_median_ci_low=suppressed(ci_low, rated, min_count),
+        rate_median_ci_high=suppressed(ci_high, rated, min_count),
+        snapshot_first=pl.col("snapshot_date").min(),
+        snapshot_last=pl.col("snapshot_date").max(),
+        snapshots=pl.col("snapshot_date").n_unique(),
+    )
+    top = _top_occupations(people, min_count)
+    frames = [supply, top]
+    if jobs is not None:
+        demand = latest_per(_window(jobs, since, until), "job_id")
+        if occupations_filter:
+            demand = demand.filter(pl.col("occupation").is_in(list(occupations_filter)))
+        demand = demand.filter(pl.col("employer_country").is_not_null())
+        if countries:
+            demand = demand.filter(pl.col("employer_country").is_in(list(countries)))
+        frames.append(demand.group_by(country=pl.col("employer_country")).agg(jobs_posted=pl.len()))
+    supply_df, top_df, *rest = pl.collect_all(frames)
+    table = supply_df.join(top_df, on="country", how="left")
+    if rest:
+        table = table.join(rest[0], on="country", how="full", coalesce=True)
+    else:
+        table = table.with_columns(jobs_posted=pl.lit(None, pl.UInt32))
+    names = country_table.frame().select("country", "country_name")
+    table = table.join(names, on="country", how="left").with_columns(
+        pl.col("profiles", "profiles_with_rate", "jobs_posted").fill_null(0).cast(pl.Int64),
+        pl.col("snapshots").cast(pl.Int64),
+    )
+    return table.select(SUMMARY_COLUMNS).sort(
+        ["profiles", "jobs_posted", "country"], descending=[True, True, False]
+    )
+
+
+def _top_occupations(people: pl.LazyFrame, min_count: int) -> pl.LazyFrame:
+    labels = {code: occ.short_label for code, occ in occupations().items()}
+    counted = (
+        people.filter(pl.col("occupation").is_not_null())
+        .group_by("country", "occupation")
+        .agg(n=pl.len())
+        .with_columns(total=pl.col("n").sum().over("country"))
+        .sort(["country", "n", "occupation"], descending=[False, True, False])
+    )
+    text = (
+        pl.col("occupation").replace_strict(labels, return_dtype=pl.String)
+        + pl.lit(" ")
+        + (100 * pl.col("n") / pl.col("total")).round(0).cast(pl.Int64).cast(pl.String)
+        + pl.lit("%")
+    )
+    return counted.group_by("country").agg(
+        top_occupations=suppressed(
+            text.head(TOP_OCCUPATIONS).str.join(", "), pl.col("total").first(), min_count
+        )
+    )

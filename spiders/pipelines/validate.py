@@ -1,0 +1,149 @@
+"""Stage 1: check types and ranges; coerce what is safely coercible, drop what is not.
+
+Drop reasons (stats ``olm/drop/<reason>``): ``missing_id``, ``invalid_id``,
+``missing_country`` (profiles), ``invalid_rate``, ``invalid_job_type``, ``missing_currency``,
+``invalid_budget``, ``missing_posted_time``. Values that are merely implausible are set to null
+and counted under ``olm/fix/<what>`` instead (e.g. a registration date in the future), and the
+platform's 0 for "no rating yet" becomes null, never a zero rating.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from spiders.items import JobItem, OlmItem, ProfileItem
+from spiders.pipelines.stage import Stage
+
+JOB_TYPES = {"fixed", "hourly"}
+
+
+def as_int(value: Any) -> int | None:
+    """An int from an int, an integral float or a digit string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A finite float from a number or numeric string; None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+class ValidatePipeline(Stage):
+    def process_item(self, item: OlmItem) -> OlmItem:
+        native = as_int(item.native_id)
+        if item.native_id is None or item.native_id == "":
+            raise self.drop(item, "missing_id")
+        if native is None or native <= 0:
+            raise self.drop(item, "invalid_id", repr(item.native_id))
+        item.native_id = native
+        if isinstance(item, ProfileItem):
+            self._profile(item)
+        else:
+            self._job(item)
+        return item
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def _profile(self, item: ProfileItem) -> None:
+        if not item.country_code_raw and not item.country_name_raw:
+            raise self.drop(item, "missing_country")
+        if item.hourly_rate is not None:
+            rate = as_float(item.hourly_rate)
+            if rate is None or rate < 0:
+                raise self.drop(item, "invalid_rate", repr(item.hourly_rate))
+            if rate == 0:
+                self.count("fix/zero_rate_is_no_rate")
+                rate = None
+            item.hourly_rate = rate
+        if item.hourly_rate is None:
+            self.count("profile/no_rate")
+        item.registration_date = self._registration_date(item)
+        item.reviews = self._count_field(item.reviews, "reviews")
+        item.jobs_completed = self._count_field(item.jobs_completed, "jobs_completed")
+        item.jobs_total = self._count_field(item.jobs_total, "jobs_total")
+        has_reviews = bool(item.reviews)
+        item.rating = self._share(item.rating, 0.0, 5.0, "rating") if has_reviews else None
+        item.on_time = self._share(item.on_time, 0.0, 1.0, "on_time") if has_reviews else None
+        item.on_budget = self._share(item.on_budget, 0.0, 1.0, "on_budget") if has_reviews else None
+        item.completion_rate = (
+            self._share(item.completion_rate, 0.0, 1.0, "completion_rate")
+            if item.jobs_total
+            else None
+        )
+        item.earnings_score = as_float(item.earnings_score)
+
+    def _registration_date(self, item: ProfileItem) -> Any:
+        raw = item.registration_time_raw
+        if raw is None:
+            return None
+        seconds = as_int(raw)
+        latest = item.observed_at + timedelta(days=1)
+        if seconds is None or seconds <= 0 or datetime.fromtimestamp(seconds, UTC) > latest:
+            self.count("fix/invalid_registration_date")
+            return None
+        return datetime.fromtimestamp(seconds, UTC).date()
+
+    def _count_field(self, value: Any, name: str) -> int | None:
+        if value is None:
+            return None
+        number = as_int(value)
+        if number is None or number < 0:
+            self.count(f"fix/invalid_{name}")
+            return None
+        return number
+
+    def _share(self, value: Any, low: float, high: float, name: str) -> float | None:
+        if value is None:
+            return None
+        number = as_float(value)
+        if number is None or not low <= number <= high:
+            self.count(f"fix/invalid_{name}")
+            return None
+        return number
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def _job(self, item: JobItem) -> None:
+        if item.job_type not in JOB_TYPES:
+            raise self.drop(item, "invalid_job_type", repr(item.job_type))
+        if not isinstance(item.currency, str) or len(item.currency.strip()) != 3:
+            raise self.drop(item, "missing_currency", repr(item.currency))
+        item.currency = item.currency.strip().upper()
+        seconds = as_int(item.posted_time_raw)
+        if seconds is None or seconds <= 0:
+            raise self.drop(item, "missing_posted_time", repr(item.posted_time_raw))
+        item.posted_at = datetime.fromtimestamp(seconds, UTC)
+        low, high = as_float(item.budget_min), as_float(item.budget_max)
+        if (
+            (item.budget_min is not None and low is None)
+            or (item.budget_max is not None and high is None)
+            or (low is not None and low < 0)
+            or (high is not None and high < 0)
+            or (low is not None and high is not None and low > high)
+        ):
+            raise self.drop(item, "invalid_budget", f"{item.budget_min!r}-{item.budget_max!r}")
+        item.budget_min, item.budget_max = low, high
+        item.bid_count = self._count_field(item.bid_count, "bid_count")
+        item.bid_avg = as_float(item.bid_avg) if item.bid_count else None
+        item.bid_period_days = self._count_field(item.bid_period_days, "bid_period")
+        item.language = item.language if isinstance(item.language, str) else None
+        if item.owner_native_id is not None:
+            owner = as_int(item.owner_native_id)
+            if owner is None or owner <= 0:
+                self.count("fix/invalid_owner_id")
+            item.owner_native_id = owner if owner and owner > 0 else None

@@ -1,0 +1,82 @@
+"""Scrapy settings for olmstats' spiders. Secrets and operator details come from the environment.
+
+Polite by default: robots.txt obeyed, one request at a time per host, at least one second
+between requests (AutoThrottle may slow down, never speed up), retries that back off and honour
+Retry-After, and a User-Agent naming the project and the operator's contact URL. Only a crawl of
+a loopback host (the replay server) may lift the delay; PolitenessGuard refuses anything else.
+"""
+
+from __future__ import annotations
+
+import os
+
+from olmstats import __version__
+
+BOT_NAME = "olmstats"
+SPIDER_MODULES = ["spiders.spiders"]
+NEWSPIDER_MODULE = "spiders.spiders"
+
+# -- who we are -------------------------------------------------------------------------------
+# The operator's contact page (a URL where the platform can reach whoever runs the crawl).
+OLM_CONTACT_URL = os.environ.get("OLM_CONTACT_URL", "")
+USER_AGENT = f"olmstats/{__version__} (research crawler; +{OLM_CONTACT_URL or 'unset'})"
+
+# -- politeness --------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0  # seconds between requests to one host: the floor
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 0.5
+COOKIES_ENABLED = False  # public pages only: never carry a session
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+OLM_BACKOFF_BASE = 2.0  # seconds; doubles with every retry of one request
+OLM_BACKOFF_MAX = 600.0
+OLM_RETRY_AFTER_MAX = 3600.0  # a longer Retry-After stops the crawl instead of waiting
+DOWNLOAD_TIMEOUT = 60
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.retry_after.RetryAfterMiddleware": 550,
+    # Sees each response before retries do (process_response runs high to low).
+    "spiders.middlewares.block_detection.BlockDetectionMiddleware": 590,
+}
+
+EXTENSIONS = {
+    "spiders.extensions.politeness_guard.PolitenessGuard": 10,
+    "spiders.extensions.run_record.RunRecordExtension": 500,
+    "spiders.extensions.progress.ProgressExtension": 510,
+}
+
+# -- pipelines: one stage per file, in this order --------------------------------------------
+ITEM_PIPELINES = {
+    "spiders.pipelines.validate.ValidatePipeline": 100,
+    "spiders.pipelines.normalise_country.NormaliseCountryPipeline": 200,
+    "spiders.pipelines.money_to_usd.MoneyToUsdPipeline": 300,
+    "spiders.pipelines.classify_occupation.ClassifyOccupationPipeline": 400,
+    "spiders.pipelines.pseudonymise.PseudonymisePipeline": 500,
+    "spiders.pipelines.deduplicate.DeduplicatePipeline": 600,
+    "spiders.pipelines.parquet_store.ParquetStorePipeline": 900,
+}
+
+# -- store ---------------------------------------------------------------------------------------
+OLM_STORE = os.environ.get("OLM_STORE", "store")
+OLM_STORE_ROWS_PER_FILE = 50_000
+OLM_PSEUDONYM_KEY = os.environ.get("OLM_PSEUDONYM_KEY", "")
+OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
+
+# -- platforms -------------------------------------------------------------------------------
+FREELANCER_API_URL = os.environ.get("FREELANCER_API_URL", "https://www.freelancer.com/api")
+FREELANCER_PAGE_SIZE = 100  # the API's maximum `limit`
+
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+# Drops are counted in stats (olm/drop/<reason>) and listed in the run record; one log line
+# per dropped item would drown the log of a large crawl.
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"

@@ -1,0 +1,21 @@
+"""Stop a crawl from a middleware or extension, with one clear log line and a reason."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+
+logger = logging.getLogger(__name__)
+
+
+def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
+    """Close the spider with *reason* (its finish_reason), logging *message* once as an error."""
+    stats = crawler.stats
+    if stats.get_value("olm/failure") is None:
+        stats.set_value("olm/failure", message)
+        logger.error(message)
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
