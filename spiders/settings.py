@@ -23,9 +23,14 @@ USER_AGENT = f"olmstats/{__version__} (research crawler; +{OLM_CONTACT_URL or 'u
 
 # -- politeness --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
+# Each spider talks to one host, one request at a time: nothing waits inside the downloader
+# that a block page or a Retry-After could no longer stop.
+CONCURRENT_REQUESTS = 1
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
-DOWNLOAD_DELAY = 1.0  # seconds between requests to one host: the floor
+# Seconds between requests to one host. Scrapy varies the delay by ±DOWNLOAD_DELAY_JITTER
+# (default ±50%, which would allow 0.5 s gaps); 1.25 s ±20% keeps every gap in [1.0, 1.5] s.
+DOWNLOAD_DELAY = 1.25
+DOWNLOAD_DELAY_JITTER = 0.2
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0

@@ -82,6 +82,7 @@ def replay_settings(url: str, store: Path, **extra: Any) -> list[str]:
     settings = {
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
         **extra,
     }

@@ -65,10 +65,17 @@ def snapshot_caption(table: pl.DataFrame) -> str:
 def render_summary(
     table: pl.DataFrame, fmt: Format, output: Path | None, *, title: str, notes: list[str]
 ) -> None:
-    """Write *table* in *fmt* to *output* (stdout when None); notes go under text formats."""
+    """Write *table* in *fmt* to *output* (stdout when None).
+
+    Notes (definitions, simulated-data warnings) go under the terminal and Markdown tables; with
+    CSV, JSON and Parquet they go to stderr, so that the data stays machine-readable.
+    """
+    if fmt is Format.parquet and output is None:
+        raise InputError("--format parquet needs --output FILE")
+    if fmt in (Format.csv, Format.json, Format.parquet):
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
     if fmt is Format.parquet:
-        if output is None:
-            raise InputError("--format parquet needs --output FILE")
         table.write_parquet(output)
         return
     if fmt is Format.csv:

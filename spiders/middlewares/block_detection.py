@@ -64,16 +64,24 @@ def detect_block(response: Response, *, expects_json: bool) -> str | None:
 class BlockDetectionMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.blocked: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        """Once blocked, nothing more leaves: requests already scheduled are refused."""
+        if self.blocked:
+            self.crawler.stats.inc_value("olm/block/requests_refused")
+            raise IgnoreRequest(f"crawl stopped after a {self.blocked} page")
 
     def process_response(self, request: Request, response: Response) -> Response:
         spider = self.crawler.spider
         kind = detect_block(response, expects_json=getattr(spider, "expects_json", False))
         if kind is None:
             return response
+        self.blocked = kind
         self.crawler.stats.inc_value(f"olm/block/{kind}")
         stop_crawl(
             self.crawler,

@@ -1,0 +1,76 @@
+"""Retries back off, honour Retry-After, and give up politely."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from olmstats.replay import Faults, ReplayServer
+from spiders.middlewares.retry_after import retry_after_seconds
+from tests.conftest import replay_settings, run_olm
+
+DIRECTORY = "/api/users/0.1/users/directory/"
+
+
+def test_retry_after_header_forms():
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"120") == 120.0
+    assert retry_after_seconds("Wed, 25 Nov 2026 12:00:30 GMT", now=now) == 30.0
+    assert retry_after_seconds("Wed, 25 Nov 2026 11:00:00 GMT", now=now) == 0.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+
+
+def test_429_waits_as_asked_and_leaves_the_host_alone(replay, tmp_path):
+    faults = Faults(rate_limit={DIRECTORY: (2, 1)})
+    with ReplayServer(replay, faults=faults) as server:
+        result = run_olm(
+            "crawl",
+            "freelancer_profiles",
+            "--country",
+            "IN,PK,BD",
+            *replay_settings(server.url, tmp_path, DOWNLOAD_DELAY=0.05),
+        )
+        api = server.api_requests()
+    assert result.returncode == 0, result.stderr
+    limited = next(i for i, r in enumerate(api) if r.status == 429)
+    after = api[limited + 1]
+    assert after.time - api[limited].time >= 2.0  # nothing reached the host meanwhile
+    record = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
+    assert record["data_quality"]["rate_limited/429"] == 1
+    assert record["data_quality"]["backoff/seconds"] == pytest.approx(2.0)
+    assert record["retries"] == 1
+    assert record["finish_reason"] == "finished"
+    assert record["items_kept"]["profiles"] == len(replay.served_profiles(["IN", "PK", "BD"]))
+
+
+def test_a_retry_after_beyond_the_maximum_stops_the_crawl(replay, tmp_path):
+    faults = Faults(rate_limit={DIRECTORY: (7200, 1)})
+    with ReplayServer(replay, faults=faults) as server:
+        result = run_olm(
+            "crawl",
+            "freelancer_profiles",
+            "--country",
+            "IN",
+            *replay_settings(server.url, tmp_path),
+        )
+        api = server.api_requests()
+    assert result.returncode == 1
+    assert "rate_limited" in result.stderr and "7200" in result.stderr
+    assert [r.status for r in api if r.path == DIRECTORY] == [429]
+
+
+def test_endless_429_gives_up_after_the_retries(replay, tmp_path):
+    faults = Faults(rate_limit={DIRECTORY: (0, 100)})
+    with ReplayServer(replay, faults=faults) as server:
+        result = run_olm(
+            "crawl",
+            "freelancer_profiles",
+            "--country",
+            "IN",
+            *replay_settings(server.url, tmp_path, RETRY_TIMES=2),
+        )
+        api = server.api_requests()
+    assert result.returncode == 1 and "rate_limited" in result.stderr
+    assert [r.status for r in api if r.path == DIRECTORY] == [429, 429, 429]
