@@ -5,6 +5,10 @@ file (``.part-….parquet.tmp``) in the partition folder, flushed to disk, then 
 which is atomic on POSIX file systems. A crawl killed at any moment leaves only complete part
 files (and perhaps a hidden temporary file that readers skip). Files are never rewritten: every
 crawl adds its own ``part-<run_id>-<seq>.parquet`` files.
+
+Invariant: within one run, each entity (profile or project) is stored at most once. Crawls keep
+it with the deduplicate stage, ``write_frame`` checks it, and summaries rely on it to skip
+deduplication when all rows come from one run.
 """
 
 from __future__ import annotations
@@ -102,6 +106,18 @@ class PartWriter:
         if not self._buffered:
             return None
         frame = pl.DataFrame(self._buffer, schema=self.dataset.polars_schema, strict=False)
+        path = self.write_chunk(frame)
+        self._buffer = {name: [] for name in self._columns}
+        self._buffered = 0
+        return path
+
+    def write_chunk(self, frame: pl.DataFrame) -> Path:
+        """Write *frame* (the dataset's columns, in order) as one atomic part file.
+
+        The ``run_id`` column is this writer's run id, whatever the rows said: readers rely on
+        it to know which rows come from one run.
+        """
+        frame = frame.with_columns(run_id=pl.lit(self.run_id, pl.String))
         self._check_required(frame)
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.directory / f"part-{self.run_id}-{len(self.files):05d}.parquet"
@@ -113,9 +129,7 @@ class PartWriter:
         temp.replace(final)
         _fsync_dir(self.directory)
         self.files.append(final)
-        self.rows_written += self._buffered
-        self._buffer = {name: [] for name in self._columns}
-        self._buffered = 0
+        self.rows_written += frame.height
         return final
 
     def close(self) -> None:
@@ -126,6 +140,37 @@ class PartWriter:
         bad = {name: n for name, n in nulls.items() if n}
         if bad:
             raise ValueError(f"{self.dataset.name}: nulls in required columns {bad}")
+
+
+def write_frame(
+    store: Path | str,
+    dataset: Dataset,
+    frame: pl.DataFrame,
+    *,
+    platform: str,
+    snapshot_date: date,
+    run_id: str,
+    rows_per_file: int = 1_000_000,
+) -> list[Path]:
+    """Append a whole DataFrame to the store (bulk import), with the same atomic part files."""
+    missing = set(dataset.column_names) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{dataset.name}: frame lacks columns {sorted(missing)}")
+    frame = frame.select(dataset.column_names).cast(dict(dataset.polars_schema))
+    key = dataset.column_names[0]
+    if not frame[key].is_unique().all():
+        raise ValueError(f"{dataset.name}: {key} repeats within one run")
+    writer = PartWriter(
+        store,
+        dataset,
+        platform=platform,
+        snapshot_date=snapshot_date,
+        run_id=run_id,
+        rows_per_file=rows_per_file,
+    )
+    for offset in range(0, frame.height, rows_per_file):
+        writer.write_chunk(frame.slice(offset, rows_per_file))
+    return writer.files
 
 
 def _require_store(store: Path | str) -> Path:
@@ -252,5 +297,6 @@ __all__ = [
     "scan_jobs",
     "scan_profiles",
     "simulated_origins",
+    "write_frame",
     "write_run_record",
 ]

@@ -25,8 +25,9 @@ import polars as pl
 
 from olmstats import countries as country_table
 from olmstats.errors import InputError
-from olmstats.metrics import median_ci, quantile, suppressed
+from olmstats.metrics import suppressed
 from olmstats.occupations import occupations
+from olmstats.order_statistics import grouped_order_statistics
 
 DEFAULT_MIN_COUNT = 10
 TOP_OCCUPATIONS = 3
@@ -57,12 +58,38 @@ DEFINITIONS = (
 
 
 def latest_per(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """Each entity's most recent observation (latest snapshot, then latest fetch time)."""
-    return frame.sort("snapshot_date", "observed_at").unique(subset=["platform", key], keep="last")
+    """Each entity's most recent observation (latest snapshot, then fetch time, then run id)."""
+    return frame.sort("snapshot_date", "observed_at", "run_id").unique(
+        subset=["platform", key], keep="last"
+    )
 
 
 def latest_per_profile(profiles: pl.LazyFrame) -> pl.LazyFrame:
     return latest_per(profiles, "profile_id")
+
+
+_MAX_RUNS_FOR_WINDOW = 4096  # observed_at in µs × runs must stay inside Int64
+
+
+def _materialise_latest(frame: pl.LazyFrame, key: str, columns: list[str]) -> pl.DataFrame:
+    """The *columns* of each entity's latest observation, collected once.
+
+    Within one crawl run every entity is stored once (the deduplicate stage and
+    ``write_frame`` guarantee it), so rows from a single run need no deduplication. Rows from
+    several runs keep, per entity, the row with the largest (fetch time, run) pair, found with a
+    window maximum over one Int64 made of both: the same rows as :func:`latest_per` with half
+    its memory on large stores.
+    """
+    runs = frame.select(pl.col("run_id").unique()).collect()["run_id"].sort()
+    if runs.len() <= 1:
+        return frame.select(columns).collect()
+    if runs.len() > _MAX_RUNS_FOR_WINDOW:
+        return latest_per(frame, key).select(columns).collect()
+    recency = pl.col("observed_at").dt.epoch("us") * runs.len() + pl.col("run_id").cast(
+        pl.Enum(runs)
+    ).to_physical().cast(pl.Int64)
+    latest = frame.filter(recency == recency.max().over("platform", key))
+    return latest.select(columns).collect()
 
 
 def _window(frame: pl.LazyFrame, since: date | None, until: date | None) -> pl.LazyFrame:
@@ -102,35 +129,53 @@ def country_summary(
     if min_count < 1:
         raise InputError("min_count must be at least 1")
     _check_filters(countries, occupations_filter)
-    people = latest_per_profile(_window(profiles, since, until))
+    window = _window(profiles, since, until)
     if occupations_filter:
-        people = people.filter(pl.col("occupation").is_in(list(occupations_filter)))
+        window = window.filter(pl.col("occupation").is_in(list(occupations_filter)))
     if countries:
-        people = people.filter(pl.col("country").is_in(list(countries)))
+        window = window.filter(pl.col("country").is_in(list(countries)))
+    people = _materialise_latest(
+        window,
+        "profile_id",
+        ["country", "hourly_rate_usd", "occupation", "snapshot_date", "run_id"],
+    ).lazy()
 
-    rated = pl.col("hourly_rate_usd").count()
-    ci_low, ci_high = median_ci("hourly_rate_usd")
-    supply = people.group_by("country").agg(
-        profiles=pl.len(),
-        profiles_with_rate=rated,
-        rate_p25_usd=suppressed(quantile("hourly_rate_usd", 0.25), rated, min_count),
-        rate_median_usd=suppressed(quantile("hourly_rate_usd", 0.5), rated, min_count),
-        rate_p75_usd=suppressed(quantile("hourly_rate_usd", 0.75), rated, min_count),
-        rate_median_ci_low=suppressed(ci_low, rated, min_count),
-        rate_median_ci_high=suppressed(ci_high, rated, min_count),
-        snapshot_first=pl.col("snapshot_date").min(),
-        snapshot_last=pl.col("snapshot_date").max(),
-        snapshots=pl.col("snapshot_date").n_unique(),
+    rated = pl.col("n")
+    rates = grouped_order_statistics(
+        people, "country", "hourly_rate_usd", keys=list(country_table.countries())
+    )
+    supply = (
+        people.group_by("country")
+        .agg(
+            snapshot_first=pl.col("snapshot_date").min(),
+            snapshot_last=pl.col("snapshot_date").max(),
+            snapshots=pl.col("snapshot_date").n_unique(),
+        )
+        .join(rates.lazy(), on="country", how="left")
+        .select(
+            "country",
+            "snapshot_first",
+            "snapshot_last",
+            "snapshots",
+            profiles=pl.col("rows"),
+            profiles_with_rate=rated,
+            rate_p25_usd=suppressed(pl.col("q0.25"), rated, min_count),
+            rate_median_usd=suppressed(pl.col("q0.5"), rated, min_count),
+            rate_p75_usd=suppressed(pl.col("q0.75"), rated, min_count),
+            rate_median_ci_low=suppressed(pl.col("ci_low"), rated, min_count),
+            rate_median_ci_high=suppressed(pl.col("ci_high"), rated, min_count),
+        )
     )
     top = _top_occupations(people, min_count)
     frames = [supply, top]
     if jobs is not None:
-        demand = latest_per(_window(jobs, since, until), "job_id")
+        demand = _window(jobs, since, until)
         if occupations_filter:
             demand = demand.filter(pl.col("occupation").is_in(list(occupations_filter)))
         demand = demand.filter(pl.col("employer_country").is_not_null())
         if countries:
             demand = demand.filter(pl.col("employer_country").is_in(list(countries)))
+        demand = _materialise_latest(demand, "job_id", ["employer_country"]).lazy()
         frames.append(demand.group_by(country=pl.col("employer_country")).agg(jobs_posted=pl.len()))
     supply_df, top_df, *rest = pl.collect_all(frames)
     table = supply_df.join(top_df, on="country", how="left")

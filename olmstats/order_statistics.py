@@ -1,0 +1,135 @@
+"""Exact order statistics per group, fast: quantiles and the median's confidence interval.
+
+Polars computes each grouped quantile with its own pass over the data (about 0.3 s per
+quantile on 10 million rows here). Country tables need three quartiles and two
+confidence-interval bounds per country, so this module does it in one pass instead: rows are
+sorted by a small integer code of their group (an Enum of the group keys), and every order
+statistic a group needs comes from one ``numpy.partition`` (introselect, linear time) of that
+group, with groups spread over threads (NumPy releases the GIL while partitioning).
+
+Definitions match :mod:`olmstats.metrics`: quantiles by linear interpolation between order
+statistics (type 7); the median's interval from ranks ``n/2 - z·√n/2`` and
+``1 + n/2 + z·√n/2`` rounded (Campbell & Gardner 1988). Tests check both against Polars and
+DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from statistics import NormalDist
+
+import numpy as np
+import polars as pl
+
+_MAX_RADIX_GROUPS = 65_535  # beyond this, plain Polars is as good
+
+
+def quantile_column(q: float) -> str:
+    return f"q{q:g}"
+
+
+def _group_statistics(
+    values: np.ndarray, probabilities: Sequence[float], z: float | None
+) -> list[float]:
+    """[n valid, quantiles..., ci low, ci high] of one group; NaN marks a null."""
+    ordered = values
+    n = int(values.size - np.count_nonzero(np.isnan(values)))
+    empty = [float("nan")] * (len(probabilities) + (2 if z is not None else 0))
+    if n == 0:
+        return [0.0, *empty]
+    positions = [q * (n - 1) for q in probabilities]
+    ranks: set[int] = set()
+    for pos in positions:
+        ranks.update({int(np.floor(pos)), int(np.ceil(pos))})
+    ci: tuple[int, int] | None = None
+    if z is not None:
+        half = z * np.sqrt(n) / 2
+        low = min(max(round(n / 2 - half), 1), n) - 1
+        high = min(max(round(1 + n / 2 + half), 1), n) - 1
+        ci = (low, high)
+        ranks.update(ci)
+    # NumPy partitions NaN (null) after every number, so ranks below n are the valid values'.
+    ordered = np.partition(values, sorted(ranks))
+    out = [float(n)]
+    for pos in positions:
+        below, above = int(np.floor(pos)), int(np.ceil(pos))
+        out.append(float(ordered[below] + (pos - below) * (ordered[above] - ordered[below])))
+    if ci is not None:
+        out += [float(ordered[ci[0]]), float(ordered[ci[1]])]
+    return out
+
+
+def grouped_order_statistics(
+    frame: pl.LazyFrame | pl.DataFrame,
+    by: str,
+    value: str,
+    probabilities: Sequence[float] = (0.25, 0.5, 0.75),
+    ci_level: float | None = 0.95,
+    *,
+    keys: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Per group of *by*: ``rows`` (all rows), ``n`` (non-null values of *value*), each
+    quantile ``q<p>`` and, with *ci_level*, ``ci_low``/``ci_high`` for the median. Statistics
+    of a group without values are null. *keys* (every value *by* can take, e.g. the ISO
+    country codes) saves a pass over the data; string keys take the fast path, others plain
+    Polars."""
+    lazy = frame.lazy()
+    columns = [quantile_column(q) for q in probabilities]
+    if ci_level is not None:
+        columns += ["ci_low", "ci_high"]
+    key_dtype = lazy.collect_schema()[by]
+    schema = {by: key_dtype, "rows": pl.Int64, "n": pl.Int64, **dict.fromkeys(columns, pl.Float64)}
+    if key_dtype != pl.String():
+        return _with_polars(lazy.collect(), by, value, probabilities, ci_level, schema)
+    if keys is None:
+        key_series = lazy.select(pl.col(by).unique()).collect()[by].sort()
+    else:
+        key_series = pl.Series(by, sorted(set(keys)), dtype=pl.String)
+    if key_series.len() > _MAX_RADIX_GROUPS or key_series.null_count():
+        return _with_polars(lazy.collect(), by, value, probabilities, ci_level, schema)
+    grouped = (
+        lazy.select(
+            code=pl.col(by).cast(pl.Enum(key_series)).to_physical(),
+            value=pl.col(value).cast(pl.Float64).fill_null(float("nan")),
+        )
+        .sort("code")
+        .collect()
+    )
+    counts = np.bincount(grouped["code"].to_numpy(), minlength=key_series.len())
+    values = grouped["value"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    z = NormalDist().inv_cdf(0.5 + ci_level / 2) if ci_level is not None else None
+    present = np.flatnonzero(counts)
+    slices = [values[starts[i] : starts[i] + counts[i]] for i in present]
+    threads = max(1, min(len(slices), os.cpu_count() or 1))
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(lambda x: _group_statistics(x, probabilities, z), slices))
+    table = {
+        by: key_series.gather(present),
+        "rows": counts[present].astype(np.int64),
+        "n": [int(r[0]) for r in results],
+    }
+    for i, name in enumerate(columns, start=1):
+        table[name] = [r[i] for r in results]
+    return pl.DataFrame(table, schema=schema).with_columns(pl.col(columns).fill_nan(None))
+
+
+def _with_polars(
+    data: pl.DataFrame,
+    by: str,
+    value: str,
+    probabilities: Sequence[float],
+    ci_level: float | None,
+    schema: dict,
+) -> pl.DataFrame:
+    """The same statistics with plain Polars expressions, for many or null group keys."""
+    from olmstats.metrics import median_ci, quantile
+
+    exprs = [pl.len().cast(pl.Int64).alias("rows"), pl.col(value).count().cast(pl.Int64).alias("n")]
+    exprs += [quantile(value, q).alias(quantile_column(q)) for q in probabilities]
+    if ci_level is not None:
+        low, high = median_ci(value, ci_level)
+        exprs += [low.alias("ci_low"), high.alias("ci_high")]
+    return data.group_by(by).agg(exprs).select(list(schema)).cast(schema)
