@@ -553,7 +553,7 @@ def _simulate_jobs(
     mix = [p.job_occupation_mix[o] for o in occ_codes]
     occupation = np.asarray(occ_codes)[rng.choice(len(occ_codes), size=n, p=_normalised(mix))]
     hourly = rng.random(n) < p.hourly_job_share
-    currency = np.asarray([_employer_currency(c) for c in country])
+    currency = np.asarray([local_currency(c) for c in country])
     budget_min, budget_max, bid_avg = [], [], []
     bid_count = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -621,7 +621,8 @@ _LOCAL_CURRENCY = {
 }
 
 
-def _employer_currency(iso2: str) -> str:
+def local_currency(iso2: str) -> str:
+    """The currency a user in *iso2* works in on the simulated platform (US$ where not offered)."""
     if iso2 in _EURO:
         return "EUR"
     return _LOCAL_CURRENCY.get(iso2, "USD")

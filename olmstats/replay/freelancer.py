@@ -28,7 +28,7 @@ import polars as pl
 from olmstats import countries as country_table
 from olmstats.occupations import label as occupation_label
 from olmstats.paths import data_file
-from olmstats.simulate import SimulatedMarket, _employer_currency, currency_object
+from olmstats.simulate import SimulatedMarket, currency_object, local_currency
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -180,7 +180,7 @@ class FreelancerReplay:
             "tagline": f"{label} by {row['username']}",
             "hourly_rate": None if rate is None or math.isnan(rate) else rate,
             "registration_date": row["registration_time"],
-            "primary_currency": currency_object(_employer_currency(row["country"])),
+            "primary_currency": currency_object(local_currency(row["country"])),
             "location": {"country": self._country_object(row["country"]), "city": row["city"]},
             "jobs": [self._skills[s] for s in row["skill_ids"]],
             "reputation": {
@@ -211,7 +211,7 @@ class FreelancerReplay:
             "chosen_role": "employer",
             "avatar": f"/ppic/{uid % 997:03d}/logo/{uid}/profile_logo_{uid}.jpg",
             "registration_date": row["registration_time"],
-            "primary_currency": currency_object(_employer_currency(row["country"])),
+            "primary_currency": currency_object(local_currency(row["country"])),
             "location": {"country": self._country_object(row["country"]), "city": row["city"]},
             "status": {"payment_verified": True, "email_verified": True},
         }

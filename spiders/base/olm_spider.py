@@ -18,7 +18,7 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def parse_skill_names(text: str | None) -> list[str]:
-    """ "python, Web Scraping" → ["python", "Web Scraping"]; rejects empty or odd names."""
+    """Split "python, Web Scraping" into names; reject empty lists and odd characters."""
     if text is None:
         return []
     names = [part.strip() for part in text.split(",") if part.strip()]

@@ -10,6 +10,8 @@ skill the crawl asked for.
 
 from __future__ import annotations
 
+from scrapy.crawler import Crawler
+
 from olmstats.occupations import Skill, freelancer_skill_map
 from spiders.items import OlmItem, ProfileItem
 from spiders.pipelines.stage import Stage
@@ -17,7 +19,7 @@ from spiders.pipelines.validate import as_int
 
 
 class ClassifyOccupationPipeline(Stage):
-    def __init__(self, crawler) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.skill_map = freelancer_skill_map()
 
