@@ -64,6 +64,19 @@ _UTC = pl.Datetime("us", "UTC")
 _SKILL_IDS = pl.List(pl.Int64())
 _SKILLS = pl.List(pl.String())
 
+_SKILL_NAMES = Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order.")
+_OCCUPATION = Column(
+    "occupation",
+    pl.String(),
+    "olmstats.occupations code",
+    True,
+    "Online Labour Index class from the skills (data/taxonomy); null if none maps.",
+)
+_OBSERVED_AT = Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched.")
+_RUN_ID = Column(
+    "run_id", pl.String(), "run id", False, "The crawl that wrote the row (runs/<run_id>.json)."
+)
+
 PROFILES = Dataset(
     name="profiles",
     row="one freelancer profile as listed in the platform's public directory on one crawl",
@@ -167,14 +180,8 @@ PROFILES = Dataset(
             False,
             "Skills the profile lists (empty when the platform did not send them).",
         ),
-        Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order."),
-        Column(
-            "occupation",
-            pl.String(),
-            "olmstats.occupations code",
-            True,
-            "Online Labour Index class from the skills (data/taxonomy); null if none maps.",
-        ),
+        _SKILL_NAMES,
+        _OCCUPATION,
         Column(
             "query_country",
             pl.String(),
@@ -189,14 +196,8 @@ PROFILES = Dataset(
             True,
             "Skill filter of the directory query that first found the profile in this run.",
         ),
-        Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched."),
-        Column(
-            "run_id",
-            pl.String(),
-            "run id",
-            False,
-            "The crawl that wrote the row (runs/<run_id>.json).",
-        ),
+        _OBSERVED_AT,
+        _RUN_ID,
     ),
 )
 
@@ -272,14 +273,8 @@ JOBS = Dataset(
         Column(
             "skill_ids", _SKILL_IDS, "platform skill ids", False, "Skills the project asks for."
         ),
-        Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order."),
-        Column(
-            "occupation",
-            pl.String(),
-            "olmstats.occupations code",
-            True,
-            "Online Labour Index class from the skills; null if none maps.",
-        ),
+        _SKILL_NAMES,
+        _OCCUPATION,
         Column(
             "query_skill",
             pl.String(),
@@ -287,8 +282,8 @@ JOBS = Dataset(
             True,
             "Skill filter of the listing query that first found the project in this run.",
         ),
-        Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched."),
-        Column("run_id", pl.String(), "run id", False, "The crawl that wrote the row."),
+        _OBSERVED_AT,
+        _RUN_ID,
     ),
 )
 

@@ -22,17 +22,21 @@ def test_retry_after_header_forms():
     assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
 
 
-def test_429_waits_as_asked_and_leaves_the_host_alone(replay, tmp_path):
-    faults = Faults(rate_limit={DIRECTORY: (2, 1)})
-    with ReplayServer(replay, faults=faults) as server:
+def crawl_rate_limited(replay, store, countries: str, limit: tuple[int, int], **settings):
+    """Crawl *countries* while the directory answers 429 (Retry-After, times) first."""
+    with ReplayServer(replay, faults=Faults(rate_limit={DIRECTORY: limit})) as server:
         result = run_olm(
             "crawl",
             "freelancer_profiles",
             "--country",
-            "IN,PK,BD",
-            *replay_settings(server.url, tmp_path, DOWNLOAD_DELAY=0.05),
+            countries,
+            *replay_settings(server.url, store, **settings),
         )
-        api = server.api_requests()
+        return result, server.api_requests()
+
+
+def test_429_waits_as_asked_and_leaves_the_host_alone(replay, tmp_path):
+    result, api = crawl_rate_limited(replay, tmp_path, "IN,PK,BD", (2, 1), DOWNLOAD_DELAY=0.05)
     assert result.returncode == 0, result.stderr
     limited = next(i for i, r in enumerate(api) if r.status == 429)
     after = api[limited + 1]
@@ -46,31 +50,13 @@ def test_429_waits_as_asked_and_leaves_the_host_alone(replay, tmp_path):
 
 
 def test_a_retry_after_beyond_the_maximum_stops_the_crawl(replay, tmp_path):
-    faults = Faults(rate_limit={DIRECTORY: (7200, 1)})
-    with ReplayServer(replay, faults=faults) as server:
-        result = run_olm(
-            "crawl",
-            "freelancer_profiles",
-            "--country",
-            "IN",
-            *replay_settings(server.url, tmp_path),
-        )
-        api = server.api_requests()
+    result, api = crawl_rate_limited(replay, tmp_path, "IN", (7200, 1))
     assert result.returncode == 1
     assert "rate_limited" in result.stderr and "7200" in result.stderr
     assert [r.status for r in api if r.path == DIRECTORY] == [429]
 
 
 def test_endless_429_gives_up_after_the_retries(replay, tmp_path):
-    faults = Faults(rate_limit={DIRECTORY: (0, 100)})
-    with ReplayServer(replay, faults=faults) as server:
-        result = run_olm(
-            "crawl",
-            "freelancer_profiles",
-            "--country",
-            "IN",
-            *replay_settings(server.url, tmp_path, RETRY_TIMES=2),
-        )
-        api = server.api_requests()
+    result, api = crawl_rate_limited(replay, tmp_path, "IN", (0, 100), RETRY_TIMES=2)
     assert result.returncode == 1 and "rate_limited" in result.stderr
     assert [r.status for r in api if r.path == DIRECTORY] == [429, 429, 429]

@@ -20,6 +20,9 @@ from scrapy.http import Response
 from olmstats import countries
 from spiders.base.olm_spider import OlmSpider
 
+#: One object of the API's JSON (a user, a project, a ``result``).
+Entry = dict[str, Any]
+
 
 class FreelancerApiSpider(OlmSpider):
     platform = "freelancer"
@@ -29,6 +32,8 @@ class FreelancerApiSpider(OlmSpider):
     listing_path: str = ""
     #: Detail switches sent with every listing request (only what the parser reads).
     detail_switches: tuple[str, ...] = ()
+    #: Key of the listed objects in ``result`` ("users", "projects").
+    entries_key: str = ""
     #: Whether listings are split by country (the directory) or not (projects).
     lists_by_country: bool = False
 
@@ -140,10 +145,12 @@ class FreelancerApiSpider(OlmSpider):
     ) -> Iterator[Any]:
         result = self.api_result(response) or {}
         observed_at = datetime.now(UTC)
-        entries = self.page_entries(result)
-        yield from self.parse_entries(
-            result, entries, observed_at=observed_at, country=country, skill=skill
-        )
+        entries = result.get(self.entries_key) or []
+        skill_name = self.skill_display_name(skill)
+        for entry in entries:
+            yield self.item_from(
+                entry, result, observed_at=observed_at, country=country, skill=skill_name
+            )
         total = result.get("total_count")
         if page == 0:
             self.listings.append({"country": country, "skill": skill, "total_count": total})
@@ -154,18 +161,16 @@ class FreelancerApiSpider(OlmSpider):
         elif more:
             self.crawler.stats.inc_value("olm/listing/stopped_at_max_pages")
 
-    def page_entries(self, result: dict[str, Any]) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def parse_entries(
+    def item_from(
         self,
+        entry: dict[str, Any],
         result: dict[str, Any],
-        entries: list[dict[str, Any]],
         *,
         observed_at: datetime,
         country: str | None,
         skill: str | None,
-    ) -> Iterator[Any]:
+    ) -> Any:
+        """One listing entry → item; *skill* is the platform's name of the queried skill."""
         raise NotImplementedError
 
     def skill_display_name(self, skill: str | None) -> str | None:

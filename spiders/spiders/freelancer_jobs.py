@@ -5,11 +5,10 @@ scrapy crawl freelancer_jobs -a skills=python,php -a since=2026-11-01 -a max_pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from typing import Any
 
-from spiders.base.freelancer_api import FreelancerApiSpider
+from spiders.base.freelancer_api import Entry, FreelancerApiSpider
 from spiders.base.olm_spider import parse_since
 from spiders.items import JobItem
 from spiders.parsers.freelancer import job_from_project
@@ -18,6 +17,7 @@ from spiders.parsers.freelancer import job_from_project
 class FreelancerJobsSpider(FreelancerApiSpider):
     name = "freelancer_jobs"
     listing_path = "projects/0.1/projects/active/"
+    entries_key = "projects"
     # job_details: each project's skills; user_details + user_country_details: the owner's
     # country in result.users. Nothing about owners beyond that is asked for.
     detail_switches = ("job_details", "user_details", "user_country_details")
@@ -36,24 +36,21 @@ class FreelancerJobsSpider(FreelancerApiSpider):
     def extra_params(self) -> list[tuple[str, Any]]:
         if self.since is None:
             return []
-        from_time = datetime.combine(self.since, time(0), tzinfo=UTC)
-        return [("from_time", int(from_time.timestamp()))]
+        return [("from_time", int(datetime.combine(self.since, time(0), UTC).timestamp()))]
 
-    def page_entries(self, result: dict[str, Any]) -> list[dict[str, Any]]:
-        return result.get("projects") or []
-
-    def parse_entries(
+    def item_from(
         self,
-        result: dict[str, Any],
-        entries: list[dict[str, Any]],
+        entry: Entry,
+        result: Entry,
         *,
         observed_at: datetime,
         country: str | None,
         skill: str | None,
-    ) -> Iterator[JobItem]:
-        owners = result.get("users") or {}
-        skill_name = self.skill_display_name(skill)
-        for project in entries:
-            yield job_from_project(
-                project, owners, observed_at=observed_at, run_id=self.run_id, query_skill=skill_name
-            )
+    ) -> JobItem:
+        return job_from_project(
+            entry,
+            result.get("users"),
+            observed_at=observed_at,
+            run_id=self.run_id,
+            query_skill=skill,
+        )
