@@ -56,3 +56,15 @@ def test_lazy_input_known_keys_and_fallback(data):
     fallback = grouped_order_statistics(numeric, "g", "x", ci_level=None).sort("g")
     assert fallback["n"].sum() == data["x"].count()
     assert "ci_low" not in fallback.columns
+
+
+def test_values_that_are_not_whole_cents_take_the_sorting_path(data):
+    """Converted amounts (rate × exchange rate) have more decimals: no counting sort."""
+    converted = data.with_columns(pl.col("x") * 0.013576)
+    ours = grouped_order_statistics(converted, "g", "x").sort("g")
+    assert ours.equals(reference(converted))
+
+
+def test_negative_or_huge_values_fall_back_safely():
+    frame = pl.DataFrame({"g": ["a"] * 4 + ["b"] * 3, "x": [-1.0, 2.0, 3.0, 4.0, 1e9, 1.0, 2.0]})
+    assert grouped_order_statistics(frame, "g", "x").sort("g").equals(reference(frame))
