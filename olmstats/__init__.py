@@ -6,21 +6,31 @@ LazyFrames in, tidy DataFrames out::
     profiles = olmstats.scan_profiles("store")
     jobs = olmstats.scan_jobs("store")
     table = olmstats.country_summary(profiles, jobs, min_count=10)
+    fit = olmstats.feols("log_rate ~ tenure_years | country + occupation", data,
+                         vcov={"CRV1": "country"})
+    slopes = olmstats.progression.rate_progression(profiles, by="country")
 """
 
+from olmstats import progression
 from olmstats.errors import InputError, OlmError, StoreError
+from olmstats.estimation import FeolsResult, feols
 from olmstats.schema import JOBS, PROFILES
 from olmstats.store import read_runs, scan_jobs, scan_profiles
+from olmstats.summary import country_summary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "JOBS",
     "PROFILES",
+    "FeolsResult",
     "InputError",
     "OlmError",
     "StoreError",
     "__version__",
+    "country_summary",
+    "feols",
+    "progression",
     "read_runs",
     "scan_jobs",
     "scan_profiles",

@@ -436,15 +436,14 @@ def simulate_market(parameters: MarketParameters | None = None) -> SimulatedMark
     return SimulatedMarket(p, truth, profiles, jobs, employers, catalogue)
 
 
-def _simulate_profiles(
+def _draw_profiles(
     p: MarketParameters,
     rng: np.random.Generator,
     codes: list[str],
     effects: dict[str, float],
     occ_codes: list[str],
-    pools: dict[str, np.ndarray],
-    others: dict[str, np.ndarray],
-) -> pl.DataFrame:
+) -> dict[str, np.ndarray]:
+    """The vectorised part of a profile: location, occupation, experience, reputation, rate."""
     n = p.n_profiles
     country = np.asarray(codes)[
         rng.choice(len(codes), size=n, p=_normalised([c.supply_weight for c in p.countries]))
@@ -477,6 +476,46 @@ def _simulate_profiles(
     )
     rate = np.round(np.exp(systematic + rng.normal(0.0, p.sigma, size=n)), 2)
     rate_missing = rng.random(n) < p.rate_missing_share
+    return {
+        "country": country,
+        "occupation": occupation,
+        "tenure_years": tenure,
+        "reviews": reviews.astype(np.int64),
+        "jobs_completed": completed.astype(np.int64),
+        "jobs_total": total.astype(np.int64),
+        "rating": rating,
+        "on_time": on_time,
+        "on_budget": on_budget,
+        "earnings_score": earnings_score,
+        "log_rate_systematic": systematic,
+        "hourly_rate_usd": np.where(rate_missing, np.nan, rate),
+    }
+
+
+def simulate_rates(parameters: MarketParameters | None = None) -> pl.DataFrame:
+    """Only the rate model's columns of ``simulate_market(parameters).profiles`` (same values,
+    much faster): for replication studies of the estimators."""
+    p = parameters or MarketParameters()
+    rng = np.random.default_rng(p.seed)
+    codes = [c.iso2 for c in p.countries]
+    draws = _draw_profiles(
+        p, rng, codes, {c.iso2: c.rate_effect for c in p.countries}, list(occupations())
+    )
+    return pl.DataFrame(draws).with_columns(pl.col("hourly_rate_usd").fill_nan(None))
+
+
+def _simulate_profiles(
+    p: MarketParameters,
+    rng: np.random.Generator,
+    codes: list[str],
+    effects: dict[str, float],
+    occ_codes: list[str],
+    pools: dict[str, np.ndarray],
+    others: dict[str, np.ndarray],
+) -> pl.DataFrame:
+    n = p.n_profiles
+    draws = _draw_profiles(p, rng, codes, effects, occ_codes)
+    country, occupation, tenure = draws["country"], draws["occupation"], draws["tenure_years"]
     native_id = _unique_ids(rng, 1_000_000, 90_000_000, n)
     registered = [p.as_of - timedelta(days=float(t) * 365.25) for t in tenure]
 
@@ -493,19 +532,9 @@ def _simulate_profiles(
     return pl.DataFrame(
         {
             "native_id": native_id.astype(np.int64),
-            "country": country,
-            "occupation": occupation,
-            "tenure_years": tenure,
+            **{k: v for k, v in draws.items() if k != "hourly_rate_usd"},
             "registration_time": [int(r.timestamp()) for r in registered],
-            "reviews": reviews.astype(np.int64),
-            "jobs_completed": completed.astype(np.int64),
-            "jobs_total": total.astype(np.int64),
-            "rating": rating,
-            "on_time": on_time,
-            "on_budget": on_budget,
-            "earnings_score": earnings_score,
-            "log_rate_systematic": systematic,
-            "hourly_rate_usd": np.where(rate_missing, np.nan, rate),
+            "hourly_rate_usd": draws["hourly_rate_usd"],
             "skill_ids": skill_ids,
             "username": usernames,
             "display_name": [
@@ -642,3 +671,170 @@ def currency_object(code: str) -> dict[str, object]:
 
 def as_of_date(market: SimulatedMarket) -> date:
     return market.parameters.as_of.date()
+
+
+# -- panels: the same profiles over several snapshots --------------------------------------------
+
+TRAJECTORY_TYPES = ("sinking", "struggling", "surviving", "swimming")
+
+
+@dataclass(frozen=True)
+class PanelParameters:
+    """How profiles evolve between snapshots (rates in log points per year).
+
+    Career types after the field study of Pakistani freelancers (Malik, Nicholson & Heeks
+    2017): *sinking* profiles leave (each later snapshot they survive with probability
+    ``1 - sinking_exit``) and win no work; *struggling* ones win little work; *surviving* ones
+    steady work at a flat rate; *swimming* ones steady work and a rate rising by
+    ``swimming_extra_growth`` a year on top of the market's tenure and reviews effects. The type
+    shares are invented for the simulation (the study publishes none).
+    """
+
+    waves: int = 4
+    months_between: int = 6
+    # Asking rates are sticky: of the log-rate error (sd MarketParameters.sigma) only this much
+    # is redrawn at each snapshot; the rest is a persistent profile effect.
+    rate_revision_sd: float = 0.05
+    type_shares: tuple[float, float, float, float] = (0.30, 0.35, 0.20, 0.15)
+    new_reviews_per_year: tuple[float, float, float, float] = (0.0, 1.0, 10.0, 12.0)
+    sinking_exit: float = 0.5
+    swimming_extra_growth: float = 0.30
+
+
+@dataclass(frozen=True)
+class SimulatedPanel:
+    """Profile observations per snapshot (``observations``), with each profile's true type and
+    the true within-profile growth the fixed-effects estimator targets."""
+
+    market: MarketParameters
+    panel: PanelParameters
+    observations: pl.DataFrame
+    within_growth_per_year: float  # true FE slope of log rate on tenure, same weights
+
+    @property
+    def snapshot_dates(self) -> list[date]:
+        return sorted(self.observations["snapshot_date"].unique().to_list())
+
+
+def simulate_panel(
+    market: MarketParameters | None = None, panel: PanelParameters | None = None
+) -> SimulatedPanel:
+    """Observe the profiles of ``simulate_market(market)`` over ``panel.waves`` snapshots."""
+    m = market or MarketParameters()
+    p = panel or PanelParameters()
+    base = simulate_market(m).profiles
+    rng = np.random.default_rng(m.seed + 1)
+    n = base.height
+    kind = rng.choice(len(TRAJECTORY_TYPES), size=n, p=_normalised(list(p.type_shares)))
+    if p.rate_revision_sd > m.sigma:
+        raise ValueError("rate_revision_sd cannot exceed the market's sigma")
+    persistent = rng.normal(0.0, math.sqrt(m.sigma**2 - p.rate_revision_sd**2), size=n)
+    wave_sd = p.rate_revision_sd
+    effects = {c.iso2: c.rate_effect for c in m.countries}
+    level = (
+        m.intercept
+        + base["country"].replace_strict(effects).to_numpy()
+        + base["occupation"].replace_strict(m.occupation_effects).to_numpy()
+    )
+    alive = np.ones(n, dtype=bool)
+    reviews = base["reviews"].to_numpy().astype(np.int64)
+    step_years = p.months_between / 12.0
+    rows = []
+    for wave in range(p.waves):
+        years = wave * step_years
+        if wave:
+            leaving = (kind == 0) & (rng.random(n) < p.sinking_exit)
+            alive &= ~leaving
+            rate_per_year = np.asarray(p.new_reviews_per_year)[kind]
+            reviews = reviews + rng.poisson(rate_per_year * step_years)
+        tenure = base["tenure_years"].to_numpy() + years
+        systematic = (
+            level
+            + m.tenure_elasticity * tenure
+            + m.reviews_elasticity * np.log1p(reviews)
+            + np.where(kind == 3, p.swimming_extra_growth * years, 0.0)
+        )
+        rate = np.round(np.exp(systematic + persistent + rng.normal(0, wave_sd, size=n)), 2)
+        observed = (
+            pl.DataFrame(
+                {
+                    "native_id": base["native_id"],
+                    "country": base["country"],
+                    "occupation": base["occupation"],
+                    "trajectory": np.asarray(TRAJECTORY_TYPES)[kind],
+                    "wave": wave,
+                    "tenure_years": tenure,
+                    "reviews": reviews,
+                    "hourly_rate_usd": np.where(
+                        base["hourly_rate_usd"].is_null().to_numpy(), np.nan, rate
+                    ),
+                    "log_rate_systematic": systematic,
+                    "snapshot_date": m.as_of.date() + timedelta(days=round(years * 365.25)),
+                    "registration_time": base["registration_time"],
+                }
+            )
+            .filter(pl.Series(alive))
+            .with_columns(pl.col("hourly_rate_usd").fill_nan(None))
+        )
+        rows.append(observed)
+    observations = pl.concat(rows)
+    return SimulatedPanel(m, p, observations, _true_within_slope(observations))
+
+
+def _true_within_slope(observations: pl.DataFrame) -> float:
+    """Σ(t − t̄ᵢ)(s − s̄ᵢ) / Σ(t − t̄ᵢ)² over profiles with a rate seen at least twice: the FE
+    estimand on the noise-free systematic log rate."""
+    rated = observations.drop_nulls("hourly_rate_usd").filter(pl.len().over("native_id") >= 2)
+    centred = rated.select(
+        t=pl.col("tenure_years") - pl.col("tenure_years").mean().over("native_id"),
+        s=pl.col("log_rate_systematic") - pl.col("log_rate_systematic").mean().over("native_id"),
+    )
+    spread = float((centred["t"] ** 2).sum())
+    return float((centred["t"] * centred["s"]).sum()) / spread if spread else math.nan
+
+
+def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -> None:
+    """Write the panel's observations to *store* as profile rows, one run per snapshot, exactly
+    as crawls would (pseudonymised with *key*; the true type never enters the store)."""
+    from olmstats.pseudonym import USER, Pseudonymiser
+    from olmstats.schema import PROFILES
+    from olmstats.store import write_frame
+
+    pseudonymise = Pseudonymiser(key)
+    for day in panel.snapshot_dates:
+        wave = panel.observations.filter(pl.col("snapshot_date") == day)
+        frame = wave.select(
+            profile_id=pl.col("native_id").map_elements(
+                lambda n: pseudonymise("freelancer", USER, n), return_dtype=pl.String
+            ),
+            country="country",
+            registration_date=pl.from_epoch("registration_time", time_unit="s").dt.date(),
+            hourly_rate="hourly_rate_usd",
+            hourly_rate_currency=pl.lit("USD"),
+            hourly_rate_usd="hourly_rate_usd",
+            fx_usd_per_unit=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(1.0),
+            fx_source=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(pl.lit("identity")),
+            reviews="reviews",
+            jobs_completed="reviews",
+            jobs_total="reviews",
+            rating=pl.when(pl.col("reviews") > 0).then(4.8),
+            completion_rate=pl.when(pl.col("reviews") > 0).then(1.0),
+            on_time=pl.lit(None, pl.Float64),
+            on_budget=pl.lit(None, pl.Float64),
+            earnings_score=pl.lit(None, pl.Float64),
+            skill_ids=pl.lit([], pl.List(pl.Int64)),
+            skills=pl.lit([], pl.List(pl.String)),
+            occupation="occupation",
+            query_country="country",
+            query_skill=pl.lit(None, pl.String),
+            observed_at=pl.lit(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
+            run_id=pl.lit(f"simulated-{day}"),
+        )
+        write_frame(
+            store,
+            PROFILES,
+            frame,
+            platform="freelancer",
+            snapshot_date=day,
+            run_id=f"simulated-{day}",
+        )

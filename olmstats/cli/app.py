@@ -6,9 +6,11 @@ import os
 import shutil
 import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from olmstats.cli.render import Format
@@ -109,6 +111,226 @@ def _status(fmt: Format, message: str):
     from rich.console import Console
 
     return Console(stderr=True).status(message)
+
+
+# -- progression -------------------------------------------------------------------------------
+
+
+class View(StrEnum):
+    slopes = "slopes"
+    curve = "curve"
+    quantiles = "quantiles"
+    panel = "panel"
+    trajectories = "trajectories"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}%"
+
+
+def _slopes_display(table: pl.DataFrame) -> pl.DataFrame:
+    key = table.columns[0]
+    return table.select(
+        pl.col(key),
+        pl.col("n_obs").alias("profiles"),
+        pl.struct("percent", "percent_low", "percent_high", "unit")
+        .map_elements(
+            lambda r: (
+                "–"
+                if r["percent"] is None
+                else f"{_pct(r['percent'])} [{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("rate change (95% CI)"),
+        pl.col("unit"),
+        pl.coalesce(pl.col("note"), pl.col("vcov")).alias("standard errors / note"),
+    )
+
+
+def _curve_display(table: pl.DataFrame) -> pl.DataFrame:
+    return table.select(
+        "band",
+        pl.col("n_obs").alias("profiles"),
+        pl.struct("percent", "percent_low", "percent_high")
+        .map_elements(
+            lambda r: (
+                "reference"
+                if r["percent_low"] is None
+                else f"{_pct(r['percent'])} [{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("rate vs reference band (95% CI)"),
+    )
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"${value:,.2f}"
+
+
+def _quantiles_display(table: pl.DataFrame) -> pl.DataFrame:
+    key = table.columns[0]
+    return table.select(
+        key,
+        "band",
+        pl.col("n_rates").alias("rates"),
+        *[
+            pl.col(c).map_elements(_money, return_dtype=pl.String).alias(label)
+            for c, label in (
+                ("rate_p25_usd", "p25"),
+                ("rate_median_usd", "median"),
+                ("rate_p75_usd", "p75"),
+            )
+        ],
+        pl.struct("median_ci_low", "median_ci_high")
+        .map_elements(
+            lambda r: (
+                "–"
+                if r["median_ci_low"] is None
+                else f"{r['median_ci_low']:,.2f}–{r['median_ci_high']:,.2f}"
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("median 95% CI"),
+    )
+
+
+def _panel_display(table: pl.DataFrame) -> pl.DataFrame:
+    key = table.columns[0]
+    return table.select(
+        key,
+        "profiles",
+        pl.col("profiles_seen_twice_or_more").alias("seen twice+"),
+        "exits",
+        "entries",
+        pl.struct("percent_per_year", "percent_low", "percent_high", "note")
+        .map_elements(
+            lambda r: (
+                r["note"]
+                or f"{_pct(r['percent_per_year'])} "
+                f"[{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("within-profile growth per year (95% CI)"),
+    )
+
+
+def _shares_display(table: pl.DataFrame) -> pl.DataFrame:
+    shares = [c for c in table.columns if c.startswith("share_")]
+    return table.select(
+        table.columns[0],
+        "profiles",
+        *[
+            pl.col(c)
+            .map_elements(lambda v: "–" if v is None else f"{100 * v:.0f}%", return_dtype=pl.String)
+            .alias(c.removeprefix("share_"))
+            for c in shares
+        ],
+    )
+
+
+@app.command()
+def progression(
+    store: StoreOption = Path("store"),
+    by: Annotated[str | None, typer.Option(help="country or occupation (default: pooled)")] = None,
+    experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
+    view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
+    min_count: Annotated[int, typer.Option(help="Suppress groups with fewer observations.")] = 30,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also draw median rate by experience band per group (PNG)."),
+    ] = None,
+) -> None:
+    """Hourly-rate progression: slopes, band curves, quantiles, panel growth, trajectories."""
+    from olmstats import progression as prog
+    from olmstats.cli.render import render_table
+    from olmstats.store import scan_profiles, simulated_origins
+
+    if min_count < 1:
+        raise InputError("--min-count must be at least 1")
+    exp = prog._experience(experience)
+    prog._group(by)
+    profiles = scan_profiles(store)
+    group_label = by or "group"
+    with _status(fmt, "Estimating…"):
+        if view is View.slopes:
+            table = prog.rate_progression(
+                profiles, by=by, experience=experience, min_count=min_count
+            )
+            display, about = (
+                _slopes_display,
+                (
+                    f"OLS of log asking rate (US$) on {exp.name} with the other experience measure "
+                    "as control, within country and occupation; % = 100(e^b − 1)."
+                ),
+            )
+        elif view is View.curve:
+            table = prog.rate_curve(profiles, experience=experience, min_count=min_count)
+            display, about = (
+                _curve_display,
+                (
+                    f"Rate difference of each {exp.name} band from the first, within country and "
+                    "occupation, clustered by country."
+                ),
+            )
+        elif view is View.quantiles:
+            table = prog.rate_quantiles(
+                profiles, by=by, experience=experience, min_count=min(min_count, 10)
+            )
+            display, about = (
+                _quantiles_display,
+                (
+                    "Asking rates per experience band: quartiles (type 7) and the median's "
+                    "distribution-free 95% interval; cells under the minimum count suppressed."
+                ),
+            )
+        elif view is View.panel:
+            table = prog.panel_growth(profiles, by=by, min_count=min_count)
+            display, about = (
+                _panel_display,
+                (
+                    "Within-profile growth of the asking rate per year (profile fixed effects, "
+                    "clustered by profile); exits: absent from a later crawl of their country."
+                ),
+            )
+        else:
+            table = prog.trajectory_shares(
+                prog.career_trajectories(profiles), by=by or "country", min_count=min(min_count, 10)
+            )
+            display, about = _shares_display, prog.TRAJECTORY_RULES
+            group_label = by or "country"
+    notes = [about] + [
+        f"SIMULATED DATA: crawled from the replay of a {o}; not real market data."
+        for o in simulated_origins(store)
+    ]
+    title = f"Rate progression ({view.value}, {exp.name}) by {group_label} — {store}"
+    render_table(
+        table,
+        fmt,
+        output,
+        title=title,
+        notes=notes,
+        display=display,
+        numeric={"profiles", "rates", "seen twice+", "exits", "entries"},
+    )
+    if plot is not None:
+        from olmstats.plots import plot_rate_by_experience
+
+        quantiles = prog.rate_quantiles(profiles, by=by, experience=experience)
+        bands = list(prog.TENURE_LABELS if exp.name == "tenure" else prog.REVIEW_LABELS)
+        plot_rate_by_experience(
+            quantiles,
+            plot,
+            group=quantiles.columns[0],
+            bands=bands,
+            title=f"Median asking rate by {exp.name} — {store}",
+            note=notes[1] if len(notes) > 1 else None,
+        )
+        _stderr(f"plot written to {plot}")
 
 
 # -- crawl ------------------------------------------------------------------------------------

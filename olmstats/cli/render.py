@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -65,16 +66,41 @@ def snapshot_caption(table: pl.DataFrame) -> str:
 def render_summary(
     table: pl.DataFrame, fmt: Format, output: Path | None, *, title: str, notes: list[str]
 ) -> None:
+    """The country summary in *fmt* (people's formats get money, CI and '–' for suppressed)."""
+    render_table(
+        table,
+        fmt,
+        output,
+        title=f"{title} ({snapshot_caption(table)})",
+        notes=notes,
+        display=_display_frame,
+        numeric={"profiles", "with rate", "p25", "median", "p75", "jobs posted"},
+    )
+
+
+def render_table(
+    table: pl.DataFrame,
+    fmt: Format,
+    output: Path | None,
+    *,
+    title: str,
+    notes: list[str],
+    display: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    numeric: set[str] | None = None,
+) -> None:
     """Write *table* in *fmt* to *output* (stdout when None).
 
-    Notes (definitions, simulated-data warnings) go under the terminal and Markdown tables; with
-    CSV, JSON and Parquet they go to stderr, so that the data stays machine-readable.
+    *display* turns the table into strings for people (terminal and Markdown); CSV, JSON and
+    Parquet get the table itself. Notes (definitions, simulated-data warnings) go under the
+    terminal and Markdown tables; with CSV, JSON and Parquet they go to stderr, so that the
+    data stays machine-readable.
     """
     if fmt is Format.parquet and output is None:
         raise InputError("--format parquet needs --output FILE")
     if fmt in (Format.csv, Format.json, Format.parquet):
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
+    shown = display(table) if display else table
     if fmt is Format.parquet:
         table.write_parquet(output)
         return
@@ -92,27 +118,20 @@ def render_summary(
             tbl_width_chars=10_000,
             fmt_str_lengths=200,
         ):
-            text = (
-                f"**{title}** ({snapshot_caption(table)})\n\n{_display_frame(table)}\n\n"
-                + "".join(f"- {note}\n" for note in notes)
-            )
+            text = f"**{title}**\n\n{shown}\n\n" + "".join(f"- {note}\n" for note in notes)
     else:
-        text = _rich_table(table, title, notes)
+        text = _rich_table(shown, title, notes, numeric or set())
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
 
 
-def _rich_table(table: pl.DataFrame, title: str, notes: list[str]) -> str:
+def _rich_table(shown: pl.DataFrame, title: str, notes: list[str], numeric: set[str]) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    shown = _display_frame(table)
-    rich_table = Table(
-        title=f"{title} ({snapshot_caption(table)})", title_justify="left", header_style="bold"
-    )
-    numeric = {"profiles", "with rate", "p25", "median", "p75", "jobs posted"}
+    rich_table = Table(title=title, title_justify="left", header_style="bold")
     for name in shown.columns:
         rich_table.add_column(name, justify="right" if name in numeric else "left")
     for row in shown.iter_rows():

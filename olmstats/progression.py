@@ -1,0 +1,511 @@
+"""Hourly-rate progression: do freelancers climb with experience, and how fast?
+
+Experience is measured two ways: **tenure** (years since registration, at the snapshot) and
+**work done** (reviews received; a doubling of 1 + reviews is one unit). Every estimate is a
+fixed-effects regression of the log asking rate (US$) fitted by :func:`olmstats.feols`:
+
+- ``rate_progression``: the log-linear slope, within country and occupation,
+  ``log_rate ~ tenure_years + log2_reviews | country + occupation``, reported as log points
+  and as "% per year" (tenure) or "% per doubling of reviews" = 100·(e^b − 1). Pooled models
+  cluster by country; one-country models use HC1.
+- ``rate_curve``: a piecewise version, one coefficient per experience band relative to the
+  first band, with the same controls.
+- ``rate_quantiles``: median and quartiles of the rate per experience band (no model), with the
+  median's distribution-free 95% interval, per group.
+- ``panel_growth``: when the store holds several snapshots, the within-profile growth per year,
+  ``log_rate ~ tenure_years | profile_id`` clustered by profile, on profiles whose rate is seen
+  at two snapshots or more; profiles that disappear are counted as exits.
+- ``career_trajectories``: sinking / struggling / surviving / swimming per profile observed over
+  time (after Malik, Nicholson & Heeks 2017), with thresholds in ``TrajectoryThresholds``.
+
+Cross-sections use each profile once, at its latest observation. Groups with fewer than
+``min_count`` observations get nulls and a reason, not noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from olmstats.errors import InputError, OlmError
+from olmstats.estimation import feols
+from olmstats.order_statistics import grouped_order_statistics
+from olmstats.summary import latest_per_profile
+
+TENURE_BANDS = (1.0, 2.0, 4.0, 7.0)  # upper edges in years: 0-1, 1-2, 2-4, 4-7, 7+
+TENURE_LABELS = ("0-1 y", "1-2 y", "2-4 y", "4-7 y", "7+ y")
+REVIEW_BANDS = (1.0, 5.0, 20.0, 100.0)  # upper edges: 0, 1-4, 5-19, 20-99, 100+
+REVIEW_LABELS = ("0", "1-4", "5-19", "20-99", "100+")
+DEFAULT_MIN_COUNT = 30
+
+
+@dataclass(frozen=True)
+class Experience:
+    name: str
+    variable: str
+    band: str
+    unit: str
+
+
+EXPERIENCES = {
+    "tenure": Experience("tenure", "tenure_years", "tenure_band", "% per year of tenure"),
+    "reviews": Experience(
+        "reviews", "log2_reviews", "reviews_band", "% per doubling of 1 + reviews"
+    ),
+}
+GROUPS = ("country", "occupation")
+
+
+def _band(value: pl.Expr, edges: Sequence[float], labels: Sequence[str]) -> pl.Expr:
+    """Label of the band [edge_i, edge_i+1) holding *value*; null for null."""
+    expr = pl.when(value.is_null()).then(pl.lit(None, pl.String))
+    for edge, label in zip(edges, labels, strict=False):
+        expr = expr.when(value < edge).then(pl.lit(label))
+    return expr.otherwise(pl.lit(labels[-1]))
+
+
+def prepare(profiles: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``tenure_years``, ``log_rate``, ``log2_reviews`` and the two band columns."""
+    days = (pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days()
+    tenure = pl.when(days >= 0).then(days / 365.25)
+    reviews = pl.col("reviews").cast(pl.Float64)
+    return profiles.with_columns(
+        tenure_years=tenure,
+        log_rate=pl.when(pl.col("hourly_rate_usd") > 0).then(pl.col("hourly_rate_usd").log()),
+        log2_reviews=(reviews + 1).log(2),
+        tenure_band=_band(tenure, TENURE_BANDS, TENURE_LABELS),
+        reviews_band=_band(reviews, REVIEW_BANDS, REVIEW_LABELS),
+    )
+
+
+def _experience(name: str) -> Experience:
+    if name not in EXPERIENCES:
+        raise InputError(f"experience must be one of {', '.join(EXPERIENCES)}, got {name!r}")
+    return EXPERIENCES[name]
+
+
+def _group(by: str | Sequence[str] | None) -> str | None:
+    if by is None:
+        return None
+    column = by if isinstance(by, str) else (by[0] if len(by) == 1 else None)
+    if column not in GROUPS:
+        raise InputError(f"by must be one of {', '.join(GROUPS)}, got {by!r}")
+    return column
+
+
+def _cross_section(profiles: pl.LazyFrame) -> pl.DataFrame:
+    columns = [
+        "profile_id",
+        "country",
+        "occupation",
+        "tenure_years",
+        "log_rate",
+        "log2_reviews",
+        "tenure_band",
+        "reviews_band",
+        "hourly_rate_usd",
+    ]
+    data = prepare(latest_per_profile(profiles)).select(columns).collect()
+    if data["log_rate"].null_count() == data.height:
+        raise InputError("no profile has an hourly rate: nothing to estimate")
+    return data
+
+
+def _model(group: str | None, subsets: int) -> tuple[str, dict[str, str] | str]:
+    """Fixed effects and covariance for a fit on one group's data."""
+    absorbed = [c for c in GROUPS if c != group]
+    cluster_by_country = "country" in absorbed and subsets >= 2
+    return " + ".join(absorbed), ({"CRV1": "country"} if cluster_by_country else "hetero")
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else 100.0 * math.expm1(value)
+
+
+def rate_progression(
+    profiles: pl.LazyFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    experience: str = "tenure",
+    min_count: int = DEFAULT_MIN_COUNT,
+) -> pl.DataFrame:
+    """Slope of the log asking rate on experience, per group (or pooled), with uncertainty."""
+    exp = _experience(experience)
+    group = _group(by)
+    data = _cross_section(profiles)
+    other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
+    rows = []
+    subsets = (
+        [("all", data)]
+        if group is None
+        else sorted(data.partition_by(group, as_dict=True).items(), key=lambda kv: -kv[1].height)
+    )
+    for key, subset in subsets:
+        label = key[0] if isinstance(key, tuple) else key
+        fixed, vcov = _model(group, subset["country"].n_unique())
+        formula = f"log_rate ~ {exp.variable} + {other} | {fixed}"
+        usable = subset.drop_nulls(["log_rate", exp.variable, other])
+        row = {
+            "group": label,
+            "experience": exp.name,
+            "unit": exp.unit,
+            "n_obs": usable.height,
+            "estimate": None,
+            "std_error": None,
+            "conf_low": None,
+            "conf_high": None,
+            "vcov": None,
+            "note": None,
+        }
+        if usable.height < min_count:
+            row["note"] = f"suppressed: fewer than {min_count} profiles with a rate"
+        else:
+            try:
+                fit = feols(formula, usable, vcov=vcov)
+            except OlmError as exc:
+                row["note"] = f"not estimable: {exc}"
+            else:
+                line = fit.tidy().row(0, named=True)
+                row.update(
+                    n_obs=fit.n_obs,
+                    estimate=line["estimate"],
+                    std_error=line["std_error"],
+                    conf_low=line["conf_low"],
+                    conf_high=line["conf_high"],
+                    vcov=fit._vcov_label(),
+                )
+        rows.append(row)
+    table = pl.DataFrame(
+        rows,
+        schema={
+            "group": pl.String,
+            "experience": pl.String,
+            "unit": pl.String,
+            "n_obs": pl.Int64,
+            "estimate": pl.Float64,
+            "std_error": pl.Float64,
+            "conf_low": pl.Float64,
+            "conf_high": pl.Float64,
+            "vcov": pl.String,
+            "note": pl.String,
+        },
+    )
+    percent = {
+        name: pl.col(name).map_elements(_percent, return_dtype=pl.Float64)
+        for name in ("estimate", "conf_low", "conf_high")
+    }
+    return table.with_columns(
+        percent=percent["estimate"],
+        percent_low=percent["conf_low"],
+        percent_high=percent["conf_high"],
+    ).rename({"group": group or "group"})
+
+
+def rate_curve(
+    profiles: pl.LazyFrame,
+    *,
+    experience: str = "tenure",
+    min_count: int = DEFAULT_MIN_COUNT,
+) -> pl.DataFrame:
+    """Rate differences by experience band relative to the first band (piecewise model),
+    within country and occupation, clustered by country; as log points and %."""
+    exp = _experience(experience)
+    data = _cross_section(profiles).drop_nulls(["log_rate", exp.band])
+    labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
+    other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
+    counts = dict(data.group_by(exp.band).len().iter_rows())
+    kept = [band for band in labels if counts.get(band, 0) >= min_count]
+    if len(kept) < 2:
+        raise InputError(f"fewer than two {exp.name} bands have {min_count} profiles")
+    data = data.filter(pl.col(exp.band).is_in(kept)).drop_nulls(other)
+    vcov = {"CRV1": "country"} if data["country"].n_unique() >= 2 else "hetero"
+    fit = feols(
+        f"log_rate ~ i({exp.band}, ref={kept[0]}) + {other} | country + occupation", data, vcov=vcov
+    )
+    tidy = fit.tidy().filter(pl.col("term").str.starts_with(exp.band))
+    rows = [
+        {
+            "band": kept[0],
+            "n_obs": counts[kept[0]],
+            "estimate": 0.0,
+            "conf_low": None,
+            "conf_high": None,
+        }
+    ]
+    for line in tidy.iter_rows(named=True):
+        band = line["term"].split("::", 1)[1]
+        rows.append(
+            {
+                "band": band,
+                "n_obs": counts[band],
+                "estimate": line["estimate"],
+                "conf_low": line["conf_low"],
+                "conf_high": line["conf_high"],
+            }
+        )
+    table = pl.DataFrame(rows).with_columns(
+        order=pl.col("band").replace_strict(
+            {b: i for i, b in enumerate(labels)}, return_dtype=pl.Int64
+        )
+    )
+    return (
+        table.sort("order")
+        .drop("order")
+        .with_columns(
+            percent=(pl.col("estimate").exp() - 1) * 100,
+            percent_low=(pl.col("conf_low").exp() - 1) * 100,
+            percent_high=(pl.col("conf_high").exp() - 1) * 100,
+            reference=pl.lit(kept[0]),
+        )
+    )
+
+
+def rate_quantiles(
+    profiles: pl.LazyFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    experience: str = "tenure",
+    min_count: int = 10,
+) -> pl.DataFrame:
+    """Median and quartiles of the asking rate per experience band (and group), with the
+    median's 95% interval; cells with fewer than *min_count* rates are null."""
+    exp = _experience(experience)
+    group = _group(by)
+    data = prepare(latest_per_profile(profiles)).drop_nulls([exp.band])
+    key = pl.lit("all") if group is None else pl.col(group)
+    data = data.with_columns(_cell=pl.concat_str([key, pl.col(exp.band)], separator="\t"))
+    stats = grouped_order_statistics(data, "_cell", "hourly_rate_usd")
+    labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
+    enough = pl.col("n") >= min_count
+    table = (
+        stats.with_columns(
+            pl.col("_cell").str.split_exact("\t", 1).struct.rename_fields(["group", "band"])
+        )
+        .unnest("_cell")
+        .select(
+            "group",
+            "band",
+            n_rates="n",
+            **{
+                name: pl.when(enough).then(pl.col(column))
+                for name, column in (
+                    ("rate_p25_usd", "q0.25"),
+                    ("rate_median_usd", "q0.5"),
+                    ("rate_p75_usd", "q0.75"),
+                    ("median_ci_low", "ci_low"),
+                    ("median_ci_high", "ci_high"),
+                )
+            },
+        )
+        .with_columns(
+            order=pl.col("band").replace_strict(
+                {b: i for i, b in enumerate(labels)}, return_dtype=pl.Int64
+            )
+        )
+    )
+    return table.sort("group", "order").drop("order").rename({"group": group or "group"})
+
+
+def panel_growth(
+    profiles: pl.LazyFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+) -> pl.DataFrame:
+    """Within-profile rate growth per year (profile fixed effects, clustered by profile), with
+    the number of profiles seen twice or more, and exits."""
+    group = _group(by)
+    data = (
+        prepare(profiles)
+        .select("profile_id", "country", "occupation", "snapshot_date", "tenure_years", "log_rate")
+        .collect()
+    )
+    if data["snapshot_date"].n_unique() < 2:
+        raise InputError("panel growth needs at least two snapshots of the same profiles")
+    flows = _entries_and_exits(data)
+    subsets = (
+        [("all", data)]
+        if group is None
+        else sorted(data.partition_by(group, as_dict=True).items(), key=lambda kv: -kv[1].height)
+    )
+    rows = []
+    for key, subset in subsets:
+        label = key[0] if isinstance(key, tuple) else key
+        repeated = subset.drop_nulls(["log_rate", "tenure_years"]).filter(
+            pl.len().over("profile_id") >= 2
+        )
+        profiles_n = repeated["profile_id"].n_unique()
+        in_group = flows if group is None else flows.filter(pl.col(group) == label)
+        row = {
+            "group": label,
+            "profiles": subset["profile_id"].n_unique(),
+            "profiles_seen_twice_or_more": profiles_n,
+            "observations": repeated.height,
+            "exits": int(in_group["exited"].sum()),
+            "entries": int(in_group["entered"].sum()),
+            "estimate": None,
+            "std_error": None,
+            "conf_low": None,
+            "conf_high": None,
+            "note": None,
+        }
+        if profiles_n < min_count:
+            row["note"] = f"suppressed: fewer than {min_count} profiles seen twice with a rate"
+        else:
+            fit = feols(
+                "log_rate ~ tenure_years | profile_id",
+                repeated,
+                vcov={"CRV1": "profile_id"},
+                fixef_rm="none",
+            )
+            line = fit.tidy().row(0, named=True)
+            row.update(
+                estimate=line["estimate"],
+                std_error=line["std_error"],
+                conf_low=line["conf_low"],
+                conf_high=line["conf_high"],
+            )
+        rows.append(row)
+    table = pl.DataFrame(
+        rows,
+        schema={
+            "group": pl.String,
+            "profiles": pl.Int64,
+            "profiles_seen_twice_or_more": pl.Int64,
+            "observations": pl.Int64,
+            "exits": pl.Int64,
+            "entries": pl.Int64,
+            "estimate": pl.Float64,
+            "std_error": pl.Float64,
+            "conf_low": pl.Float64,
+            "conf_high": pl.Float64,
+            "note": pl.String,
+        },
+    )
+    return table.with_columns(
+        percent_per_year=(pl.col("estimate").exp() - 1) * 100,
+        percent_low=(pl.col("conf_low").exp() - 1) * 100,
+        percent_high=(pl.col("conf_high").exp() - 1) * 100,
+    ).rename({"group": group or "group"})
+
+
+def _entries_and_exits(data: pl.DataFrame) -> pl.DataFrame:
+    """Per profile: exited (its country was crawled again after its last sighting) and
+    entered (first seen after its country's first snapshot)."""
+    country_span = data.group_by("country").agg(
+        first_crawl=pl.col("snapshot_date").min(), last_crawl=pl.col("snapshot_date").max()
+    )
+    seen = data.group_by("profile_id").agg(
+        pl.col("country").last(),
+        pl.col("occupation").last(),
+        first_seen=pl.col("snapshot_date").min(),
+        last_seen=pl.col("snapshot_date").max(),
+    )
+    return seen.join(country_span, on="country").with_columns(
+        exited=pl.col("last_seen") < pl.col("last_crawl"),
+        entered=pl.col("first_seen") > pl.col("first_crawl"),
+    )
+
+
+@dataclass(frozen=True)
+class TrajectoryThresholds:
+    """When a career counts as steady, rising, or lost (change them to test robustness)."""
+
+    steady_reviews_per_year: float = 4.0  # new reviews a year that count as steady work
+    # log points a year (about +22%) that count as rising: clearly above the drift that tenure
+    # and reviews give everyone (about 0.1-0.15 in the simulated market)
+    rising_log_rate_per_year: float = 0.20
+    lost_work_years: float = 0.5  # no new review for this long, after having some, is lost work
+
+
+TRAJECTORY_RULES = (
+    "sinking: left the platform (absent from a later crawl of its country), or had reviews and "
+    "won no new one for at least lost_work_years; swimming: rate rising at least "
+    "rising_log_rate_per_year and at least steady_reviews_per_year new reviews a year; "
+    "surviving: steady work, rate not rising that fast; struggling: the rest (little or no "
+    "work). Rate growth is the profile's own OLS slope of log rate on time."
+)
+
+
+def career_trajectories(
+    profiles: pl.LazyFrame,
+    thresholds: TrajectoryThresholds | None = None,
+) -> pl.DataFrame:
+    """One row per profile observed at two snapshots or more (or gone after one): its rates of
+    work and rate growth, and its trajectory. See ``TRAJECTORY_RULES``."""
+    t = thresholds or TrajectoryThresholds()
+    data = (
+        prepare(profiles)
+        .select("profile_id", "country", "occupation", "snapshot_date", "reviews", "log_rate")
+        .collect()
+    )
+    if data["snapshot_date"].n_unique() < 2:
+        raise InputError("trajectories need at least two snapshots of the same profiles")
+    flows = _entries_and_exits(data).select("profile_id", "exited")
+    years = (pl.col("snapshot_date") - pl.col("snapshot_date").min()).dt.total_days() / 365.25
+    per_profile = (
+        data.sort("snapshot_date")
+        .with_columns(t=years.over("profile_id"))
+        .group_by("profile_id")
+        .agg(
+            pl.col("country").last(),
+            pl.col("occupation").last(),
+            snapshots=pl.len(),
+            years_observed=pl.col("t").max(),
+            reviews_first=pl.col("reviews").first(),
+            new_reviews=pl.col("reviews").last() - pl.col("reviews").first(),
+            rate_slope=pl.cov("t", "log_rate")
+            / pl.col("t").filter(pl.col("log_rate").is_not_null()).var(),
+        )
+        .join(flows, on="profile_id")
+        .filter((pl.col("snapshots") >= 2) | pl.col("exited"))
+    )
+    per_year = pl.when(pl.col("years_observed") > 0).then(
+        pl.col("new_reviews") / pl.col("years_observed")
+    )
+    steady = per_year >= t.steady_reviews_per_year
+    rising = pl.col("rate_slope").fill_nan(None) >= t.rising_log_rate_per_year
+    lost = (
+        (pl.col("reviews_first") > 0)
+        & (pl.col("new_reviews") == 0)
+        & (pl.col("years_observed") >= t.lost_work_years)
+    )
+    trajectory = (
+        pl.when(pl.col("exited") | lost)
+        .then(pl.lit("sinking"))
+        .when(steady & rising.fill_null(False))
+        .then(pl.lit("swimming"))
+        .when(steady)
+        .then(pl.lit("surviving"))
+        .otherwise(pl.lit("struggling"))
+    )
+    return per_profile.with_columns(new_reviews_per_year=per_year, trajectory=trajectory)
+
+
+def trajectory_shares(
+    trajectories: pl.DataFrame,
+    *,
+    by: str | Sequence[str] | None = "country",
+    min_count: int = 10,
+) -> pl.DataFrame:
+    """Shares of the four trajectories per group; groups under *min_count* profiles are null."""
+    group = _group(by)
+    key = [group] if group else []
+    counted = trajectories.group_by(key or pl.lit("all").alias("group")).agg(
+        profiles=pl.len(),
+        **{
+            f"share_{name}": (pl.col("trajectory") == name).mean()
+            for name in ("sinking", "struggling", "surviving", "swimming")
+        },
+    )
+    shares = [c for c in counted.columns if c.startswith("share_")]
+    return counted.with_columns(
+        pl.when(pl.col("profiles") >= min_count).then(pl.col(shares)).otherwise(None)
+    ).sort("profiles", descending=True)
+
+
+def thresholds_table(thresholds: TrajectoryThresholds | None = None) -> pl.DataFrame:
+    return pl.DataFrame([asdict(thresholds or TrajectoryThresholds())])

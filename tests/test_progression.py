@@ -1,0 +1,206 @@
+"""Progression estimators on simulated stores with known truth, and `olm progression`."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from olmstats import InputError, progression, scan_profiles
+from olmstats.pseudonym import USER, Pseudonymiser
+from olmstats.simulate import MarketParameters, PanelParameters, simulate_panel, write_panel_store
+from tests.conftest import TEST_KEY, run_olm
+
+
+@pytest.fixture(scope="module")
+def cross_section(tmp_path_factory):
+    store = tmp_path_factory.mktemp("cross")
+    panel = simulate_panel(MarketParameters(seed=3, n_profiles=20_000), PanelParameters(waves=1))
+    write_panel_store(panel, store, key=TEST_KEY)
+    return store, panel
+
+
+@pytest.fixture(scope="module")
+def panel_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("panel")
+    panel = simulate_panel(MarketParameters(seed=4, n_profiles=6000))
+    write_panel_store(panel, store, key=TEST_KEY)
+    return store, panel
+
+
+def test_pooled_slopes_cover_the_truth(cross_section):
+    store, panel = cross_section
+    tenure = progression.rate_progression(scan_profiles(store)).row(0, named=True)
+    truth = panel.market.tenure_elasticity
+    assert tenure["conf_low"] <= truth <= tenure["conf_high"]
+    assert tenure["percent"] == pytest.approx(100 * math.expm1(tenure["estimate"]))
+    assert "clustered by country" in tenure["vcov"]
+    reviews = progression.rate_progression(scan_profiles(store), experience="reviews")
+    per_doubling = panel.market.reviews_elasticity * math.log(2)  # log2 units
+    row = reviews.row(0, named=True)
+    assert row["conf_low"] <= per_doubling <= row["conf_high"]
+
+
+def test_by_country_suppresses_small_groups(cross_section):
+    store, _ = cross_section
+    table = progression.rate_progression(scan_profiles(store), by="country", min_count=100)
+    assert table.columns[0] == "country" and table["country"].is_unique().all()
+    small = table.filter(pl.col("n_obs") < 100)
+    assert small.height > 0 and small["estimate"].null_count() == small.height
+    assert small["note"].str.starts_with("suppressed").all()
+    large = table.filter(pl.col("n_obs") >= 100)
+    assert large["estimate"].null_count() == 0
+    assert (large["vcov"] == "heteroskedasticity-robust (HC1)").all()  # one country each
+
+
+def test_band_curve_rises_like_the_truth(cross_section):
+    store, _ = cross_section
+    curve = progression.rate_curve(scan_profiles(store))
+    assert curve["band"].to_list() == list(progression.TENURE_LABELS)
+    assert curve["estimate"][0] == 0.0 and curve["reference"][0] == "0-1 y"
+    assert curve["estimate"].is_sorted()  # rates rise with tenure in the simulated truth
+    # 7+ years vs under 1 year: about 0.06 × (mean tenure gap ≈ 8.5 years) ≈ 0.5 log points
+    assert 0.3 < curve["estimate"][-1] < 0.7
+
+
+def test_quantiles_by_band_checked_against_numpy(cross_section):
+    store, _ = cross_section
+    table = progression.rate_quantiles(scan_profiles(store), by="country")
+    cell = table.filter((pl.col("country") == "PK") & (pl.col("band") == "2-4 y")).row(
+        0, named=True
+    )
+    data = (
+        progression.prepare(scan_profiles(store))
+        .filter((pl.col("country") == "PK") & (pl.col("tenure_band") == "2-4 y"))
+        .collect()["hourly_rate_usd"]
+        .drop_nulls()
+        .to_numpy()
+    )
+    assert cell["n_rates"] == data.size
+    assert cell["rate_median_usd"] == pytest.approx(np.quantile(data, 0.5))
+    assert cell["rate_p25_usd"] == pytest.approx(np.quantile(data, 0.25))
+    tiny = table.filter(pl.col("n_rates") < 10)
+    assert tiny["rate_median_usd"].null_count() == tiny.height
+
+
+def test_panel_growth_recovers_the_within_slope_and_counts_exits(panel_store):
+    store, panel = panel_store
+    table = progression.panel_growth(scan_profiles(store)).row(0, named=True)
+    assert table["conf_low"] <= panel.within_growth_per_year <= table["conf_high"]
+    waves = panel.observations.group_by("native_id").agg(pl.col("wave").max())
+    last = panel.observations["wave"].max()
+    assert table["exits"] == waves.filter(pl.col("wave") < last).height
+    assert table["entries"] == 0
+    rated = panel.observations.drop_nulls("hourly_rate_usd").group_by("native_id").len()
+    assert table["profiles_seen_twice_or_more"] == rated.filter(pl.col("len") >= 2).height
+
+
+def test_trajectories_recover_the_simulated_types(panel_store):
+    store, panel = panel_store
+    found = progression.career_trajectories(scan_profiles(store))
+    pseudonym = Pseudonymiser(TEST_KEY)
+    truth = (
+        panel.observations.select("native_id", "trajectory")
+        .unique()
+        .with_columns(
+            profile_id=pl.col("native_id").map_elements(
+                lambda n: pseudonym("freelancer", USER, n), return_dtype=pl.String
+            )
+        )
+    )
+    joined = found.join(truth, on="profile_id", suffix="_true")
+    assert joined.height == found.height == panel.observations["native_id"].n_unique()
+    assert (joined["trajectory"] == joined["trajectory_true"]).mean() > 0.85
+    recall = joined.group_by("trajectory_true").agg(
+        (pl.col("trajectory") == pl.col("trajectory_true")).mean().alias("recall")
+    )
+    assert recall["recall"].min() > 0.7
+    shares = progression.trajectory_shares(found, by="country", min_count=50)
+    total = shares.drop_nulls("share_sinking").select(
+        pl.sum_horizontal(pl.col("^share_.*$")).alias("sum")
+    )["sum"]
+    np.testing.assert_allclose(total.to_numpy(), 1.0)
+    assert shares.filter(pl.col("profiles") < 50)["share_swimming"].null_count() == (
+        shares.filter(pl.col("profiles") < 50).height
+    )
+
+
+def test_thresholds_are_parameters(panel_store):
+    store, _ = panel_store
+    strict = progression.career_trajectories(
+        scan_profiles(store), progression.TrajectoryThresholds(steady_reviews_per_year=1e6)
+    )
+    assert set(strict["trajectory"]) <= {"sinking", "struggling"}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda lf: progression.rate_progression(lf, experience="age"), "experience must be"),
+        (lambda lf: progression.rate_progression(lf, by="city"), "by must be one of"),
+        (lambda lf: progression.panel_growth(lf), "at least two snapshots"),
+        (lambda lf: progression.career_trajectories(lf), "at least two snapshots"),
+        (
+            lambda lf: progression.rate_progression(
+                lf.with_columns(hourly_rate_usd=pl.lit(None, pl.Float64))
+            ),
+            "no profile has an hourly rate",
+        ),
+    ],
+)
+def test_bad_input_is_named(cross_section, call, message):
+    store, _ = cross_section
+    with pytest.raises(InputError, match=message):
+        call(scan_profiles(store))
+
+
+def test_cli_progression_views_and_plot(panel_store, tmp_path):
+    store, _ = panel_store
+    slopes = run_olm("progression", "--store", str(store), "--format", "csv", check=True)
+    assert pl.read_csv(io.StringIO(slopes.stdout))["group"].to_list() == ["all"]
+    by_country = run_olm(
+        "progression",
+        "--store",
+        str(store),
+        "--by",
+        "country",
+        "--experience",
+        "reviews",
+        check=True,
+    ).stdout
+    assert "% per doubling of 1 + reviews" in by_country and "IN" in by_country
+    panel = run_olm("progression", "-s", str(store), "--view", "panel", check=True).stdout
+    assert "within-profile growth per year" in panel
+    shares = run_olm(
+        "progression",
+        "-s",
+        str(store),
+        "--view",
+        "trajectories",
+        "--format",
+        "markdown",
+        check=True,
+    ).stdout
+    assert "| IN" in shares and "swimming" in shares and "sinking: left the platform" in shares
+    picture = tmp_path / "rates.png"
+    run_olm("progression", "-s", str(store), "--by", "country", "--plot", str(picture), check=True)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--by", "city"], "by must be one of"),
+        (["--experience", "age"], "experience must be"),
+        (["--view", "spline"], "spline"),
+        (["--min-count", "0"], "at least 1"),
+    ],
+)
+def test_cli_progression_mistakes(cross_section, args, message):
+    store, _ = cross_section
+    result = run_olm("progression", "--store", str(store), *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
