@@ -139,8 +139,22 @@ def _vcov_kind(vcov: VcovSpec) -> tuple[str, str | None]:
 
 
 def _codes(column: pl.Series) -> np.ndarray:
-    """Dense 0..G-1 integer codes of a column's values."""
-    return column.rank("dense").cast(pl.Int64).to_numpy() - 1
+    """Dense 0..G-1 integer codes of a column's values (in order of value for integers).
+
+    Integers in a range not much wider than the data go through a lookup table (linear time);
+    anything else through a hash of the distinct values.
+    """
+    if column.dtype.is_integer():
+        values = column.to_numpy()
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * values.size + 1_000_000:
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[values - low] = True
+            return (np.cumsum(present) - 1)[values - low]
+    keys = column.unique()
+    return column.replace_strict(
+        keys, pl.int_range(keys.len(), eager=True), return_dtype=pl.Int64
+    ).to_numpy()
 
 
 def _nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
@@ -166,7 +180,8 @@ def feols(
         raise InputError("fixef_rm must be 'singleton' or 'none'")
     frame = _prepare(spec, data, weights, cluster)
     n_raw = frame.height
-    frame = frame.filter(pl.all_horizontal(pl.all().is_not_null()))
+    if any(frame.null_count().row(0)):
+        frame = frame.filter(pl.all_horizontal(pl.all().is_not_null()))
     n_dropped = n_raw - frame.height
     if frame.is_empty():
         raise InputError(
@@ -205,7 +220,7 @@ def feols(
 
     import statsmodels.api as sm
 
-    model = sm.OLS(yd, xd)
+    model = sm.OLS(yd, xd, hasconst=spec.intercept)
     n_clusters = None
     df_k_vcov = df_k
     if kind == "iid":
@@ -213,7 +228,8 @@ def feols(
     elif kind == "hetero":
         fit = model.fit(cov_type="HC1")
     else:
-        groups = _codes(frame["__cluster"])
+        same = [j for j, fe in enumerate(spec.fixed_effects) if fe == cluster]
+        groups = codes[same[0]] if same else _codes(frame["__cluster"])
         n_clusters = int(groups.max()) + 1
         if n_clusters < 2:
             raise InputError(f"clustering needs at least 2 clusters; {cluster} has 1")
@@ -328,7 +344,9 @@ def _check_identified(
                 f"{name} is absorbed by the fixed effects (or constant): "
                 "it has no variation left to estimate from"
             )
-    rank = np.linalg.matrix_rank(demeaned)
+    cross = demeaned.T @ demeaned
+    scale = np.sqrt(np.outer(np.diag(cross), np.diag(cross)))
+    rank = np.linalg.matrix_rank(cross / scale, tol=1e-10)
     if rank < demeaned.shape[1]:
         raise InputError(
             f"regressors are collinear ({rank} independent of "
