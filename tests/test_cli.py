@@ -137,8 +137,9 @@ def test_demo_runs_offline_and_says_it_is_simulated(tmp_path):
     again = run_olm("summary", "--store", str(store), check=True).stdout
     assert "SIMULATED DATA" in again
     picture = tmp_path / "demo-rates.png"
-    progression = run_olm("progression", "--store", str(store), "--by", "country", "--plot",
-                          str(picture), check=True).stdout
+    progression = run_olm(
+        "progression", "--store", str(store), "--by", "country", "--plot", str(picture), check=True
+    ).stdout
     assert "% per year of tenure" in progression and "IN" in progression
     assert picture.stat().st_size > 20_000
     occupied = tmp_path / "mine"

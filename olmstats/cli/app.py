@@ -528,6 +528,47 @@ def replay(
             time.sleep(3600)
 
 
+# -- reference data ------------------------------------------------------------------------------
+
+reference_app = typer.Typer(
+    help="Reference data: WDI series, World Bank groups, ILO earnings.", no_args_is_help=True
+)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("list")
+def reference_list() -> None:
+    """The reference files in use, with their vintages."""
+    from olmstats.reference import vintage_table
+
+    with pl.Config(
+        tbl_rows=-1, fmt_str_lengths=70, tbl_width_chars=220, tbl_hide_dataframe_shape=True
+    ):
+        print(vintage_table().drop("file"))
+
+
+@reference_app.command("update")
+def reference_update(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Where to write (default: OLM_REFERENCE_DIR or ~/.local/share/olmstats)"
+        ),
+    ] = None,
+) -> None:
+    """Download the WDI series from the World Bank API as new dated files (old ones kept)."""
+    from olmstats.reference import user_reference_dir
+    from olmstats.reference_update import OfflineError, update
+
+    target = directory or user_reference_dir()
+    try:
+        written = update(target)
+    except OfflineError as exc:
+        raise typer.Exit(_fail(str(exc))) from None
+    for path in written:
+        _stderr(f"wrote {path}")
+
+
 # -- small reference commands -------------------------------------------------------------------
 
 

@@ -1,0 +1,193 @@
+"""How crowded is the market a worker enters? Workers per job, bids per job, shares.
+
+What is counted (printed with every table): **workers** are distinct profiles listed in the
+public directory, each at its latest observation in the snapshot; many listed profiles are not
+active workers, so ratios are upper bounds on competition among active workers. **Jobs** are
+distinct open projects at the snapshot (not jobs filled over a period). **Bids** are the
+platform's bid counts on open projects when observed (a project still open gathers more).
+
+- ``workers_per_job``: profiles per open job by occupation (global), and by occupation × worker
+  country against global demand for that occupation; per snapshot, or averaged over snapshots.
+- ``bids_per_job``: median and mean bid count by occupation, budget band or employer country.
+- ``supply_demand_shares``: the Online Labour Index's view: each country's share of workers (by
+  where workers are) and of jobs (by where employers are), optionally by occupation, per
+  snapshot.
+- ``shares``: the share function everything above uses; applied to OLI's published monthly
+  demand series it reproduces OLI's occupation shares (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from olmstats.errors import InputError
+from olmstats.metrics import suppressed
+
+COUNTED = (
+    "workers: distinct profiles listed in the directory (not all active); jobs: distinct open "
+    "projects at the snapshot; bids: bid counts on open projects when observed."
+)
+FIXED_BANDS_USD = (30.0, 250.0, 750.0, 1500.0)  # upper edges of the middle of the budget
+FIXED_LABELS = ("fixed <$30", "fixed $30-250", "fixed $250-750", "fixed $750-1500", "fixed $1500+")
+HOURLY_BANDS_USD = (8.0, 15.0, 25.0, 50.0)
+HOURLY_LABELS = (
+    "hourly <$8/h",
+    "hourly $8-15/h",
+    "hourly $15-25/h",
+    "hourly $25-50/h",
+    "hourly $50+/h",
+)
+
+
+def shares(
+    frame: pl.DataFrame | pl.LazyFrame,
+    category: str,
+    *,
+    within: Sequence[str] = (),
+    weight: str | None = None,
+) -> pl.DataFrame:
+    """Share of each *category* value within each *within* group: counts of rows, or sums of
+    *weight*. Columns: within..., category, amount, total, share."""
+    keys = [*within, category]
+    amount = pl.len().cast(pl.Float64) if weight is None else pl.col(weight).sum()
+    grouped = frame.lazy().group_by(keys).agg(amount=amount)
+    total = pl.col("amount").sum().over(list(within)) if within else pl.col("amount").sum()
+    return (
+        grouped.with_columns(total=total)
+        .with_columns(share=pl.col("amount") / pl.col("total"))
+        .sort(keys)
+        .collect()
+    )
+
+
+def _latest_rows(frame: pl.LazyFrame, key: str, snapshots: str) -> pl.LazyFrame:
+    """One row per entity per snapshot (``all``) or at the latest snapshot only (``latest``)."""
+    if snapshots not in ("latest", "all"):
+        raise InputError("snapshots must be 'latest' or 'all'")
+    if snapshots == "latest":
+        frame = frame.filter(pl.col("snapshot_date") == pl.col("snapshot_date").max())
+    return frame.unique(subset=["platform", "snapshot_date", key])
+
+
+def workers_per_job(
+    profiles: pl.LazyFrame,
+    jobs: pl.LazyFrame,
+    *,
+    by_country: bool = False,
+    snapshots: str = "latest",
+    min_count: int = 10,
+) -> pl.DataFrame:
+    """Profiles per open job in each occupation (and, with *by_country*, each worker country's
+    profiles per global open job in the occupation). With ``snapshots="all"`` the ratio is
+    computed per snapshot date present in both datasets and averaged."""
+    people = _latest_rows(profiles, "profile_id", snapshots).drop_nulls("occupation")
+    work = _latest_rows(jobs, "job_id", snapshots).drop_nulls("occupation")
+    worker_keys = ["snapshot_date", "occupation"] + (["country"] if by_country else [])
+    workers = people.group_by(worker_keys).agg(workers=pl.len())
+    openings = work.group_by("snapshot_date", "occupation").agg(open_jobs=pl.len())
+    if snapshots == "latest":  # the two datasets may have been crawled on different days
+        workers = workers.drop("snapshot_date")
+        openings = openings.drop("snapshot_date")
+        on = ["occupation"]
+    else:
+        on = ["snapshot_date", "occupation"]
+    ratios = workers.join(openings, on=on, how="left").with_columns(
+        workers_per_job=pl.when(pl.col("open_jobs") > 0).then(
+            pl.col("workers") / pl.col("open_jobs")
+        )
+    )
+    keys = ["occupation"] + (["country"] if by_country else [])
+    table = (
+        ratios.group_by(keys)
+        .agg(
+            workers=pl.col("workers").mean(),
+            open_jobs=pl.col("open_jobs").mean(),
+            workers_per_job=pl.col("workers_per_job").mean(),
+            snapshots=pl.len(),
+        )
+        .collect()
+    )
+    return table.with_columns(
+        workers_per_job=suppressed(pl.col("workers_per_job"), pl.col("workers"), min_count)
+    ).sort(keys)
+
+
+def budget_band() -> pl.Expr:
+    """Budget band of a job from the middle of its US$ budget (per hour for hourly jobs)."""
+    middle = (pl.col("budget_min_usd") + pl.col("budget_max_usd")) / 2
+    middle = pl.coalesce(middle, pl.col("budget_min_usd"), pl.col("budget_max_usd"))
+
+    def chain(edges: Sequence[float], labels: Sequence[str]) -> pl.Expr:
+        expr = pl.when(middle.is_null()).then(pl.lit(None, pl.String))
+        for edge, label in zip(edges, labels, strict=False):
+            expr = expr.when(middle < edge).then(pl.lit(label))
+        return expr.otherwise(pl.lit(labels[-1]))
+
+    return (
+        pl.when(pl.col("job_type") == "hourly")
+        .then(chain(HOURLY_BANDS_USD, HOURLY_LABELS))
+        .otherwise(chain(FIXED_BANDS_USD, FIXED_LABELS))
+    )
+
+
+BID_GROUPS = ("occupation", "budget_band", "employer_country")
+
+
+def bids_per_job(
+    jobs: pl.LazyFrame, *, by: str = "occupation", snapshots: str = "latest", min_count: int = 10
+) -> pl.DataFrame:
+    """Median and mean bids per open project, by occupation, budget band or employer country."""
+    if by not in BID_GROUPS:
+        raise InputError(f"by must be one of {', '.join(BID_GROUPS)}, got {by!r}")
+    work = _latest_rows(jobs, "job_id", snapshots).with_columns(budget_band=budget_band())
+    table = (
+        work.drop_nulls(["bid_count", by])
+        .group_by(by)
+        .agg(
+            jobs=pl.len(),
+            median_bids=pl.col("bid_count").median(),
+            mean_bids=pl.col("bid_count").mean(),
+            share_without_bids=(pl.col("bid_count") == 0).mean(),
+        )
+        .collect()
+    )
+    enough = pl.col("jobs")
+    return table.with_columns(
+        suppressed(pl.col(c), enough, min_count)
+        for c in ("median_bids", "mean_bids", "share_without_bids")
+    ).sort("jobs", descending=True)
+
+
+def supply_demand_shares(
+    profiles: pl.LazyFrame, jobs: pl.LazyFrame, *, by_occupation: bool = False
+) -> pl.DataFrame:
+    """Per snapshot date (and occupation): each country's share of workers (where workers are)
+    and of jobs (where employers are), as the Online Labour Index reports them."""
+    within = ["snapshot_date"] + (["occupation"] if by_occupation else [])
+    people = _latest_rows(profiles, "profile_id", "all")
+    work = (
+        _latest_rows(jobs, "job_id", "all")
+        .drop_nulls("employer_country")
+        .rename({"employer_country": "_country"})
+        .with_columns(country=pl.col("_country"))
+    )
+    if by_occupation:
+        people = people.drop_nulls("occupation")
+        work = work.drop_nulls("occupation")
+    supply = (
+        shares(people, "country", within=within)
+        .rename({"amount": "workers", "share": "worker_share"})
+        .drop("total")
+    )
+    demand = (
+        shares(work, "country", within=within)
+        .rename({"amount": "jobs", "share": "job_share"})
+        .drop("total")
+    )
+    return (
+        supply.join(demand, on=[*within, "country"], how="full", coalesce=True)
+        .with_columns(pl.col("workers", "jobs", "worker_share", "job_share").fill_null(0.0))
+        .sort([*within, "workers"], descending=[False] * len(within) + [True])
+    )
