@@ -73,3 +73,65 @@ def plot_rate_by_experience(
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+INCOME_COLOURS = {
+    "Low income": "#b2182b",
+    "Lower middle income": "#ef8a62",
+    "Upper middle income": "#67a9cf",
+    "High income": "#2166ac",
+}
+
+
+def plot_ranked_index(
+    table: pl.DataFrame,
+    path: Path,
+    *,
+    index: str,
+    title: str,
+    label: str,
+    note: str | None = None,
+    limit: int = 40,
+) -> Path:
+    """Horizontal bars of *index* per country, highest first, with 95% interval whiskers,
+    coloured by World Bank income group. *table* has country, income_group, index, _low, _high.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from olmstats.errors import InputError
+
+    shown = table.drop_nulls(index).sort(index, descending=True).head(limit)
+    if shown.is_empty():
+        raise InputError(f"nothing to plot: no country has a value for {index}")
+    height = max(3.0, 0.22 * shown.height + 1.5)
+    figure, axes = plt.subplots(figsize=(7.5, height), dpi=120)
+    y = list(range(shown.height))[::-1]
+    colours = [INCOME_COLOURS.get(g or "", "#999999") for g in shown["income_group"]]
+    values = shown[index].to_numpy()
+    low = values - shown[f"{index}_low"].fill_null(pl.Series(values)).to_numpy()
+    high = shown[f"{index}_high"].fill_null(pl.Series(values)).to_numpy() - values
+    axes.barh(
+        y, values, color=colours, xerr=[low, high], error_kw={"elinewidth": 0.8, "capsize": 2}
+    )
+    axes.set_yticks(y, shown["country"].to_list(), fontsize=7)
+    axes.set_xlabel(label)
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, axis="x", alpha=0.3)
+    present = [g for g in INCOME_COLOURS if g in set(shown["income_group"].to_list())]
+    axes.legend(
+        handles=[Patch(color=INCOME_COLOURS[g], label=g) for g in present],
+        fontsize=7,
+        loc="lower right",
+    )
+    caption = "Bars: point estimates; whiskers: 95% intervals."
+    if note:
+        caption += f"\n{note}"
+    figure.text(0.01, 0.005, caption, fontsize=6.5, va="bottom")
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -24,7 +24,6 @@ Cross-sections use each profile once, at its latest observation. Groups with few
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -121,10 +120,6 @@ def _model(group: str | None, subsets: int) -> tuple[str, dict[str, str] | str]:
     return " + ".join(absorbed), ({"CRV1": "country"} if cluster_by_country else "hetero")
 
 
-def _percent(value: float | None) -> float | None:
-    return None if value is None else 100.0 * math.expm1(value)
-
-
 def rate_progression(
     profiles: pl.LazyFrame,
     *,
@@ -137,6 +132,8 @@ def rate_progression(
     group = _group(by)
     data = _cross_section(profiles)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
+    if group == "country":  # one regression per country, computed for all at once
+        return _finish_slopes(_country_slopes(data, exp, other, min_count), group)
     rows = []
     subsets = (
         [("all", data)]
@@ -148,17 +145,11 @@ def rate_progression(
         fixed, vcov = _model(group, subset["country"].n_unique())
         formula = f"log_rate ~ {exp.variable} + {other} | {fixed}"
         usable = subset.drop_nulls(["log_rate", exp.variable, other])
-        row = {
+        row = {name: None for name in _SLOPE_SCHEMA} | {
             "group": label,
             "experience": exp.name,
             "unit": exp.unit,
             "n_obs": usable.height,
-            "estimate": None,
-            "std_error": None,
-            "conf_low": None,
-            "conf_high": None,
-            "vcov": None,
-            "note": None,
         }
         if usable.height < min_count:
             row["note"] = f"suppressed: fewer than {min_count} profiles with a rate"
@@ -178,30 +169,63 @@ def rate_progression(
                     vcov=fit._vcov_label(),
                 )
         rows.append(row)
-    table = pl.DataFrame(
-        rows,
-        schema={
-            "group": pl.String,
-            "experience": pl.String,
-            "unit": pl.String,
-            "n_obs": pl.Int64,
-            "estimate": pl.Float64,
-            "std_error": pl.Float64,
-            "conf_low": pl.Float64,
-            "conf_high": pl.Float64,
-            "vcov": pl.String,
-            "note": pl.String,
-        },
-    )
-    percent = {
-        name: pl.col(name).map_elements(_percent, return_dtype=pl.Float64)
-        for name in ("estimate", "conf_low", "conf_high")
-    }
+    return _finish_slopes(pl.DataFrame(rows, schema=_SLOPE_SCHEMA), group)
+
+
+_SLOPE_SCHEMA = {
+    "group": pl.String,
+    "experience": pl.String,
+    "unit": pl.String,
+    "n_obs": pl.Int64,
+    "estimate": pl.Float64,
+    "std_error": pl.Float64,
+    "conf_low": pl.Float64,
+    "conf_high": pl.Float64,
+    "vcov": pl.String,
+    "note": pl.String,
+}
+
+
+def _finish_slopes(table: pl.DataFrame, group: str | None) -> pl.DataFrame:
+    """Add the slopes as % per unit, 100·(e^b − 1), and name the group column."""
     return table.with_columns(
-        percent=percent["estimate"],
-        percent_low=percent["conf_low"],
-        percent_high=percent["conf_high"],
+        percent=(pl.col("estimate").exp() - 1) * 100,
+        percent_low=(pl.col("conf_low").exp() - 1) * 100,
+        percent_high=(pl.col("conf_high").exp() - 1) * 100,
     ).rename({"group": group or "group"})
+
+
+def _country_slopes(
+    data: pl.DataFrame, exp: Experience, other: str, min_count: int
+) -> pl.DataFrame:
+    """Per country, ``log_rate ~ experience + other | occupation`` with HC1: equal to one feols
+    per country, computed for all countries at once (olmstats.estimation.grouped)."""
+    from olmstats.estimation.grouped import grouped_ols
+
+    fits = grouped_ols(
+        data,
+        group="country",
+        absorb="occupation",
+        outcome="log_rate",
+        regressors=[exp.variable, other],
+    ).filter(pl.col("term") == exp.variable)
+    enough = pl.col("n_obs") >= min_count
+    return fits.select(
+        group=pl.col("country"),
+        experience=pl.lit(exp.name),
+        unit=pl.lit(exp.unit),
+        n_obs="n_obs",
+        **{
+            c: pl.when(enough).then(pl.col(c))
+            for c in ("estimate", "std_error", "conf_low", "conf_high")
+        },
+        vcov=pl.when(enough & pl.col("note").is_null()).then(
+            pl.lit("heteroskedasticity-robust (HC1)")
+        ),
+        note=pl.when(~enough)
+        .then(pl.lit(f"suppressed: fewer than {min_count} profiles with a rate"))
+        .otherwise(pl.col("note")),
+    ).sort(["n_obs", "group"], descending=[True, False])
 
 
 def rate_curve(

@@ -203,3 +203,18 @@ def test_accepts_lazy_frames_and_pandas_is_not_needed(data):
     eager = feols("y ~ x + z | firm", data)
     np.testing.assert_array_equal(lazy.coef, eager.coef)
     assert isinstance(pd.__version__, str)  # pandas only here, for the peers
+
+
+def test_grouped_ols_equals_feols_per_group(data):
+    from olmstats.estimation.grouped import grouped_ols
+
+    frame = data.with_columns(group=(pl.col("region") % 4).cast(pl.String))
+    fits = grouped_ols(frame, group="group", absorb="year", outcome="y", regressors=["x", "z"])
+    for label in ("0", "1", "2", "3"):
+        reference = feols(
+            "y ~ x + z | year", frame.filter(pl.col("group") == label), vcov="hetero"
+        ).tidy()
+        mine = fits.filter(pl.col("group") == label)
+        np.testing.assert_allclose(mine["estimate"], reference["estimate"], rtol=REL)
+        np.testing.assert_allclose(mine["std_error"], reference["std_error"], rtol=REL)
+        np.testing.assert_allclose(mine["conf_high"], reference["conf_high"], rtol=REL)

@@ -58,8 +58,24 @@ def summary(
     until: Annotated[str | None, typer.Option(help="Last snapshot date (YYYY-MM-DD).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="The full table: + progression, competition, relative earnings."
+        ),
+    ] = False,
+    year: Annotated[int | None, typer.Option(help="With --full: reference-data year.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="With --full: ranked bar chart of --index (PNG).")
+    ] = None,
+    index: Annotated[
+        str, typer.Option(help="With --plot: nominal, ppp, local or platform.")
+    ] = "ppp",
 ) -> None:
-    """Country table: profiles, asking rates (median, quartiles, CI), jobs posted, occupations."""
+    """Country table: profiles, asking rates (median, quartiles, CI), jobs posted, occupations.
+
+    With --full, also the rate's progression with tenure, workers and bids per job, and every
+    relative-earnings index with its interval, region and income group."""
     from olmstats import countries as country_table
     from olmstats.cli.render import render_summary
     from olmstats.schema import JOBS
@@ -68,7 +84,25 @@ def summary(
 
     codes = country_table.parse_list(",".join(_split(country))) if country else None
     window = (_date(since, "--since"), _date(until, "--until"))
+    if (plot or year) and not full:
+        raise InputError("--plot and --year need --full")
+    if index not in INDEX_LABELS:
+        raise InputError(f"--index must be one of {', '.join(INDEX_LABELS)}")
     profiles = scan_profiles(store)
+    if full:
+        _full_summary(
+            store,
+            profiles,
+            min_count=min_count,
+            codes=codes,
+            window=window,
+            year=year,
+            fmt=fmt,
+            output=output,
+            plot=plot,
+            index=index,
+        )
+        return
     jobs = scan_jobs(store) if has_data(store, JOBS) else None
     with _status(fmt, "Computing the country summary…"):
         table = country_summary(
@@ -91,6 +125,94 @@ def summary(
     ]
     title = f"Freelancer country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
+
+
+FULL_NUMERIC = {"profiles", "median", "%/year tenure", "workers/job", "bids/job"}
+
+
+def _full_display(table: pl.DataFrame) -> pl.DataFrame:
+    return table.select(
+        "country",
+        pl.col("country_name").alias("name"),
+        pl.col("income_group").str.replace(" income", "").alias("income"),
+        "profiles",
+        pl.col("rate_median_usd")
+        .map_elements(lambda v: f"${v:,.2f}", return_dtype=pl.String)
+        .fill_null("–")
+        .alias("median"),
+        pl.col("tenure_pct_per_year")
+        .map_elements(lambda v: f"{v:+.1f}%", return_dtype=pl.String)
+        .fill_null("–")
+        .alias("%/year tenure"),
+        pl.col("workers_per_job").round(1).cast(pl.String).fill_null("–").alias("workers/job"),
+        pl.col("bids_per_job").round(1).cast(pl.String).fill_null("–").alias("bids/job"),
+        *[
+            _interval(table, name, 0 if name == "platform" else 2).alias(name)
+            for name in ("nominal", "ppp", "local", "platform")
+        ],
+        _interval(table, "adj_ppp").alias("ppp, adjusted"),
+    )
+
+
+def _full_summary(
+    store: Path,
+    profiles: pl.LazyFrame,
+    *,
+    min_count: int,
+    codes: list[str] | None,
+    window: tuple[date | None, date | None],
+    year: int | None,
+    fmt: Format,
+    output: Path | None,
+    plot: Path | None,
+    index: str,
+) -> None:
+    import warnings
+
+    from olmstats.cli.render import render_table, snapshot_caption
+    from olmstats.country_table import full_country_table
+    from olmstats.reference import ReferenceDataWarning
+    from olmstats.schema import JOBS
+    from olmstats.store import has_data, scan_jobs, simulated_origins
+    from olmstats.summary import DEFINITIONS
+
+    jobs = scan_jobs(store) if has_data(store, JOBS) else None
+    with warnings.catch_warnings(), _status(fmt, "Computing the full country table…"):
+        warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
+        result = full_country_table(
+            profiles, jobs, min_count=min_count, year=year, since=window[0], until=window[1]
+        )
+    table = result.table
+    if codes:
+        table = table.filter(pl.col("country").is_in(codes))
+    if table.is_empty():
+        raise StoreError(f"no profiles in {store} match these filters")
+    notes = [
+        DEFINITIONS.format(min_count=min_count),
+        *result.notes,
+        *_simulated_notes(simulated_origins(store)),
+    ]
+    render_table(
+        table,
+        fmt,
+        output,
+        title=f"Freelancer country table — {store} ({snapshot_caption(table)})",
+        notes=notes,
+        display=_full_display,
+        numeric=FULL_NUMERIC,
+    )
+    if plot is not None:
+        from olmstats.plots import plot_ranked_index
+
+        plot_ranked_index(
+            table,
+            plot,
+            index=index,
+            label=INDEX_LABELS[index],
+            title=f"{index} index — {store}",
+            note=(_simulated_notes(simulated_origins(store)) or [None])[0],
+        )
+        _stderr(f"plot written to {plot}")
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -329,6 +451,198 @@ def progression(
             bands=bands,
             title=f"Median asking rate by {exp.name} — {store}",
             note=notes[1] if len(notes) > 1 else None,
+        )
+        _stderr(f"plot written to {plot}")
+
+
+# -- competition and earnings ----------------------------------------------------------------
+
+
+class CompetitionView(StrEnum):
+    workers = "workers"
+    workers_by_country = "workers-by-country"
+    bids = "bids"
+    shares = "shares"
+
+
+class Index(StrEnum):
+    nominal = "nominal"
+    ppp = "ppp"
+    local = "local"
+    platform = "platform"
+
+
+class Level(StrEnum):
+    country = "country"
+    region = "region"
+    income_group = "income_group"
+
+
+INDEX_LABELS = {
+    "nominal": "annual platform earnings ÷ GDP per capita (current US$)",
+    "ppp": "annual platform earnings at local prices ÷ GDP per capita (PPP)",
+    "local": "monthly platform earnings ÷ local mean monthly earnings (ILO)",
+    "platform": "country median rate ÷ platform median × 100",
+}
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _interval(table: pl.DataFrame, name: str, digits: int = 2) -> pl.Expr:
+    return pl.struct(name, f"{name}_low", f"{name}_high").map_elements(
+        lambda r: (
+            "–"
+            if r[name] is None
+            else f"{_number(r[name], digits)} [{_number(r[name + '_low'], digits)}, "
+            f"{_number(r[name + '_high'], digits)}]"
+        ),
+        return_dtype=pl.String,
+    )
+
+
+@app.command()
+def competition(
+    store: StoreOption = Path("store"),
+    view: Annotated[CompetitionView, typer.Option(help="Which table.")] = CompetitionView.workers,
+    by: Annotated[
+        str, typer.Option(help="For --view bids: occupation, budget_band or employer_country.")
+    ] = "occupation",
+    snapshots: Annotated[str, typer.Option(help="latest or all (averaged).")] = "latest",
+    min_count: Annotated[int, typer.Option(help="Suppress cells with fewer observations.")] = 10,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """Competition: workers per open job, bids per job, supply and demand shares by country."""
+    from olmstats import competition as comp
+    from olmstats.cli.render import render_table
+    from olmstats.store import scan_jobs, scan_profiles, simulated_origins
+
+    profiles, jobs = scan_profiles(store), scan_jobs(store)
+    if view is CompetitionView.workers:
+        table = comp.workers_per_job(profiles, jobs, snapshots=snapshots, min_count=min_count)
+        about = "Workers per open job, by occupation (platform-wide)."
+    elif view is CompetitionView.workers_by_country:
+        table = comp.workers_per_job(
+            profiles, jobs, by_country=True, snapshots=snapshots, min_count=min_count
+        )
+        about = "Each worker country's profiles per open job in the occupation (global demand)."
+    elif view is CompetitionView.bids:
+        table = comp.bids_per_job(jobs, by=by, snapshots=snapshots, min_count=min_count)
+        about = f"Bids per open project by {by}; budget bands use the middle of the US$ budget."
+    else:
+        table = comp.supply_demand_shares(profiles, jobs)
+        about = (
+            "Shares of workers (where workers are) and of jobs (where employers are), per "
+            "snapshot, as the Online Labour Index reports them."
+        )
+    notes = [about, comp.COUNTED, *_simulated_notes(simulated_origins(store))]
+    render_table(
+        table.with_columns(pl.col(pl.Float64).round(4)),
+        fmt,
+        output,
+        title=f"Competition ({view.value}) — {store}",
+        notes=notes,
+        numeric=set(table.columns) - {"occupation", "country", "budget_band", "employer_country"},
+    )
+
+
+def _simulated_notes(origins: list[str]) -> list[str]:
+    return [
+        f"SIMULATED DATA: crawled from the replay of a {o}; not real market data." for o in origins
+    ]
+
+
+@app.command()
+def earnings(
+    store: StoreOption = Path("store"),
+    level: Annotated[Level, typer.Option(help="country, region or income_group")] = Level.country,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Reference-data year (default: snapshot year, or the latest GDP year)."),
+    ] = None,
+    hours: Annotated[float, typer.Option(help="Working hours a year.")] = 2000.0,
+    draws: Annotated[int, typer.Option(help="Bootstrap draws.")] = 200,
+    min_count: Annotated[int, typer.Option(help="Suppress countries with fewer rates.")] = 10,
+    index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.ppp,
+    adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Ranked bar chart of --index with intervals (PNG)."),
+    ] = None,
+) -> None:
+    """Relative earnings: online rates against GDP per capita, PPP and local wages."""
+    import warnings
+
+    from olmstats.cli.render import render_table
+    from olmstats.earnings import relative_earnings
+    from olmstats.reference import ReferenceDataWarning
+    from olmstats.store import scan_profiles, simulated_origins
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
+        with _status(fmt, "Computing indices and bootstrap intervals…"):
+            result = relative_earnings(
+                scan_profiles(store), year=year, hours=hours, draws=draws, min_count=min_count
+            )
+    table = {
+        Level.country: result.countries,
+        Level.region: result.regions,
+        Level.income_group: result.income_groups,
+    }[level]
+    notes = result.notes + _simulated_notes(simulated_origins(store))
+
+    def display(frame: pl.DataFrame) -> pl.DataFrame:
+        key = frame.columns[0]
+        return frame.select(
+            key,
+            pl.col("profiles_with_rate").alias("profiles with rate"),
+            *(
+                [
+                    pl.struct("median_rate_usd", "median_low", "median_high")
+                    .map_elements(
+                        lambda r: (
+                            "–"
+                            if r["median_rate_usd"] is None
+                            else f"${r['median_rate_usd']:,.2f} [{_number(r['median_low'])}, "
+                            f"{_number(r['median_high'])}]"
+                        ),
+                        return_dtype=pl.String,
+                    )
+                    .alias("median US$/h")
+                ]
+                if "median_low" in frame.columns
+                else []
+            ),
+            *[_interval(frame, name).alias(name) for name in ("nominal", "ppp", "local")],
+            _interval(frame, "platform", 0).alias("platform"),
+            _interval(frame, "adj_ppp").alias("ppp, adjusted"),
+        )
+
+    render_table(
+        table,
+        fmt,
+        output,
+        title=f"Relative earnings ({level.value}), reference year {result.year} — {store}",
+        notes=notes,
+        display=display,
+        numeric={"profiles with rate"},
+    )
+    if plot is not None:
+        from olmstats.plots import plot_ranked_index
+
+        name = f"adj_{index.value}" if adjusted else index.value
+        plot_ranked_index(
+            result.countries,
+            plot,
+            index=name,
+            title=f"{'Composition-adjusted ' if adjusted else ''}{index.value} "
+            f"index, reference year {result.year} — {store}",
+            label=INDEX_LABELS[index.value],
+            note=(_simulated_notes(simulated_origins(store)) or [None])[0],
         )
         _stderr(f"plot written to {plot}")
 

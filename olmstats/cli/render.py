@@ -6,6 +6,7 @@ import io
 import sys
 from collections.abc import Callable
 from enum import StrEnum
+from html import escape as html_escape
 from pathlib import Path
 
 import polars as pl
@@ -18,6 +19,8 @@ class Format(StrEnum):
     csv = "csv"
     markdown = "markdown"
     json = "json"
+    latex = "latex"
+    html = "html"
     parquet = "parquet"
 
 
@@ -108,6 +111,8 @@ def render_table(
         text = table.write_csv()
     elif fmt is Format.json:
         text = table.write_json() + "\n"
+    elif fmt in (Format.latex, Format.html):
+        text = _publication_table(shown, fmt, title, notes)
     elif fmt is Format.markdown:
         with pl.Config(
             tbl_formatting="MARKDOWN",
@@ -125,6 +130,24 @@ def render_table(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _publication_table(shown: pl.DataFrame, fmt: Format, title: str, notes: list[str]) -> str:
+    """LaTeX or a standalone HTML page through great_tables, notes as source notes."""
+    from great_tables import GT
+
+    table = GT(shown).tab_header(title=title).sub_missing(missing_text="–")
+    for note in notes:
+        table = table.tab_source_note(note)
+    if fmt is Format.latex:
+        return table.as_latex() + "\n"
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
+        + html_escape(title)
+        + "</title></head><body>\n"
+        + table.as_raw_html()
+        + "\n</body></html>\n"
+    )
 
 
 def _rich_table(shown: pl.DataFrame, title: str, notes: list[str], numeric: set[str]) -> str:

@@ -1,0 +1,115 @@
+"""The full country table economists cite: supply, rates, progression, competition, earnings.
+
+One row per country with, next to the country summary (profiles, rate quartiles and median
+interval, jobs posted, top occupations, snapshots), its World Bank region and income group:
+
+- ``tenure_pct_per_year`` (+ interval): the rate's progression with tenure within the country
+  (``progression.rate_progression(by="country")``; suppressed under 30 profiles);
+- ``workers_per_job`` and ``bids_per_job``: the crowding the country's workers face, i.e. the
+  platform-wide workers per open job and mean bids per open job in each occupation, averaged
+  over the country's occupation mix (latest snapshot);
+- every relative-earnings index with its interval (``earnings.relative_earnings``), raw and
+  composition-adjusted, and the reference year used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from olmstats import competition, earnings, progression
+from olmstats.errors import InputError
+from olmstats.summary import country_summary
+
+EARNINGS_COLUMNS = [c for name in earnings.INDICES for c in (name, f"{name}_low", f"{name}_high")]
+ADJUSTED_COLUMNS = [f"adj_{c}" for c in EARNINGS_COLUMNS]
+
+
+@dataclass(frozen=True)
+class CountryTable:
+    table: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def crowding(profiles: pl.LazyFrame, jobs: pl.LazyFrame) -> pl.DataFrame:
+    """Per worker country: platform-wide workers per open job and mean bids per open job in
+    each occupation, weighted by the country's occupation mix (latest snapshot of each)."""
+    per_occupation = competition.workers_per_job(profiles, jobs, min_count=1).select(
+        "occupation", "workers_per_job"
+    )
+    bids = competition.bids_per_job(jobs, min_count=1).select("occupation", "mean_bids")
+    mix = competition.workers_per_job(profiles, jobs, by_country=True, min_count=1).select(
+        "country", "occupation", "workers"
+    )
+    return (
+        mix.join(per_occupation, on="occupation", how="left")
+        .join(bids, on="occupation", how="left")
+        .with_columns(weight=pl.col("workers") / pl.col("workers").sum().over("country"))
+        .group_by("country")
+        .agg(
+            workers_per_job=(pl.col("weight") * pl.col("workers_per_job")).sum()
+            / pl.col("weight").filter(pl.col("workers_per_job").is_not_null()).sum(),
+            bids_per_job=(pl.col("weight") * pl.col("mean_bids")).sum()
+            / pl.col("weight").filter(pl.col("mean_bids").is_not_null()).sum(),
+        )
+    )
+
+
+def full_country_table(
+    profiles: pl.LazyFrame,
+    jobs: pl.LazyFrame | None = None,
+    *,
+    min_count: int = 10,
+    year: int | None = None,
+    hours: float = earnings.DEFAULT_HOURS,
+    draws: int = earnings.DEFAULT_DRAWS,
+    seed: int = earnings.DEFAULT_SEED,
+    since: date | None = None,
+    until: date | None = None,
+) -> CountryTable:
+    """One row per country: see the module docstring. Notes define every column."""
+    summary = country_summary(profiles, jobs, min_count=min_count, since=since, until=until)
+    slopes = progression.rate_progression(profiles, by="country").select(
+        "country",
+        tenure_pct_per_year="percent",
+        tenure_pct_low="percent_low",
+        tenure_pct_high="percent_high",
+    )
+    earned = earnings.relative_earnings(
+        profiles,
+        year=year,
+        hours=hours,
+        min_count=min_count,
+        draws=draws,
+        seed=seed,
+        since=since,
+        until=until,
+    )
+    indices = earned.countries.select(
+        "country", "region", "income_group", *EARNINGS_COLUMNS, *ADJUSTED_COLUMNS, "reference_year"
+    )
+    table = summary.join(slopes, on="country", how="left", maintain_order="left").join(
+        indices, on="country", how="left", maintain_order="left"
+    )
+    notes = [
+        "tenure_pct_per_year: % change of the asking rate per year of tenure within the country "
+        "(occupation fixed effects, reviews controlled, HC1; under 30 profiles suppressed).",
+    ]
+    if jobs is not None:
+        table = table.join(
+            crowding(profiles, jobs), on="country", how="left", maintain_order="left"
+        )
+        notes.append(
+            "workers_per_job, bids_per_job: platform-wide workers per open job and "
+            "mean bids per open job in each occupation, weighted by the country's "
+            "occupation mix (latest snapshot). " + competition.COUNTED
+        )
+    else:
+        table = table.with_columns(
+            workers_per_job=pl.lit(None, pl.Float64), bids_per_job=pl.lit(None, pl.Float64)
+        )
+    if table.is_empty():
+        raise InputError("no profiles match")
+    return CountryTable(table, notes + earned.notes)
