@@ -63,11 +63,18 @@ def shares(
 
 
 def _latest_rows(frame: pl.LazyFrame, key: str, snapshots: str) -> pl.LazyFrame:
-    """One row per entity per snapshot (``all``) or at the latest snapshot only (``latest``)."""
+    """One row per entity per snapshot (``all``) or at the latest snapshot only (``latest``).
+
+    Within one run every entity is stored once (see olmstats.store), so only snapshots holding
+    several runs need deduplicating; the check reads the small run_id column.
+    """
     if snapshots not in ("latest", "all"):
         raise InputError("snapshots must be 'latest' or 'all'")
     if snapshots == "latest":
         frame = frame.filter(pl.col("snapshot_date") == pl.col("snapshot_date").max())
+    runs_per_snapshot = frame.group_by("snapshot_date").agg(pl.col("run_id").n_unique())
+    if runs_per_snapshot.select(pl.col("run_id").max()).collect().item() in (None, 1):
+        return frame
     return frame.unique(subset=["platform", "snapshot_date", key])
 
 

@@ -38,8 +38,8 @@ from olmstats import countries as country_table
 from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
-from olmstats.order_statistics import bootstrap_medians, grouped_order_statistics
-from olmstats.progression import TENURE_BANDS, TENURE_LABELS, _band
+from olmstats.order_statistics import bootstrap_medians
+from olmstats.progression import TENURE_BANDS
 from olmstats.summary import _materialise_latest, _window
 
 INDICES = ("nominal", "ppp", "local", "platform")
@@ -178,26 +178,19 @@ def relative_earnings(
     if year is None:  # the snapshot year, or the last year GDP per capita is published for
         year = min(int(people["snapshot_date"].max().year), reference.latest_year("gdp_pc_usd"))
     tenure = (pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days() / 365.25
+    band = pl.sum_horizontal([(tenure >= edge).cast(pl.Int8) for edge in TENURE_BANDS])
     people = people.with_columns(
         log_rate=pl.when(pl.col("hourly_rate_usd") > 0).then(pl.col("hourly_rate_usd").log()),
-        tenure_band=_band(pl.when(tenure >= 0).then(tenure), TENURE_BANDS, TENURE_LABELS),
+        tenure_band=pl.when(tenure >= 0).then(band),  # 0..4: the bands of progression
     )
     iso = list(country_table.countries())
-    stats = (
-        grouped_order_statistics(people, "country", "hourly_rate_usd", ci_level=None, keys=iso)
-        .filter(pl.col("n") > 0)
-        .sort(["n", "country"], descending=[True, False])
+    keys, sizes, point, boot = bootstrap_medians(
+        people, "country", "hourly_rate_usd", draws=draws, seed=seed, keys=iso
     )
+    order = sorted(np.flatnonzero(sizes), key=lambda i: (-sizes[i], keys[int(i)]))
+    stats = pl.DataFrame({"country": keys.gather(order), "n": sizes[order], "q0.5": point[order]})
     codes = stats["country"].to_list()
-    keys, _, boot = bootstrap_medians(
-        people.filter(pl.col("country").is_in(codes)),
-        "country",
-        "hourly_rate_usd",
-        draws=draws,
-        seed=seed,
-        keys=codes,
-    )
-    draws_by_country = dict(zip(keys.to_list(), boot, strict=True))
+    draws_by_country = dict(zip(codes, boot[order], strict=True))
     platform_median = float(people["hourly_rate_usd"].median())
     factors, messages = _reference_factors(codes, year, hours, max_lag)
     for message in messages:

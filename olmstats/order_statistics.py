@@ -245,10 +245,11 @@ def bootstrap_medians(
     draws: int = 200,
     seed: int = 20261125,
     keys: Sequence[str] | None = None,
-) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray]:
     """Bootstrap the median of *value* within each group of *by* (rows resampled with
-    replacement within their group). Returns (group keys, n per group, medians of shape
-    groups × draws). String group keys only; *keys* as in grouped_order_statistics.
+    replacement within their group). Returns (group keys, n per group, the groups' medians,
+    bootstrap medians of shape groups × draws). String group keys only; *keys* as in
+    grouped_order_statistics.
 
     A resample of n rows from a group is a multinomial draw over the group's values. Only values
     within ±6 standard deviations of the median's rank can become a resample's median (the
@@ -269,6 +270,7 @@ def bootstrap_medians(
     ).collect()
     rng = np.random.default_rng(seed)
     medians = np.full((key_series.len(), draws), np.nan)
+    point = np.full(key_series.len(), np.nan)
     histogram = _cent_histogram(data, key_series.len())
     if histogram is not None:
         counts, sizes = histogram[0], histogram[0].sum(axis=1)
@@ -282,6 +284,8 @@ def bootstrap_medians(
             window = np.flatnonzero(row[lo_bin : hi_bin + 1]) + lo_bin
             below = int(cumulative[lo_bin - 1]) if lo_bin else 0
             above = n - int(cumulative[hi_bin])
+            middle = np.searchsorted(cumulative, [(n - 1) // 2, n // 2], side="right")
+            point[code] = middle.mean() / 100.0
             medians[code] = _median_draws(window / 100.0, row[window], below, above, draws, rng)
     else:
         ordered = data.sort("code", "value")
@@ -290,6 +294,7 @@ def bootstrap_medians(
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         for code in np.flatnonzero(sizes):
             group = values[starts[code] : starts[code] + sizes[code]]
+            point[code] = (group[(group.size - 1) // 2] + group[group.size // 2]) / 2
             first, last = _window(group.size)
             support, counts = np.unique(group[first : last + 1], return_counts=True)
             below = int(np.searchsorted(group, support[0], side="left"))
@@ -301,4 +306,4 @@ def bootstrap_medians(
     for code, draw in zip(*np.nonzero(np.isnan(medians) & (sizes > 0)[:, None]), strict=True):
         group = data.filter(pl.col("code") == code)["value"].to_numpy()  # pragma: no cover
         medians[code, draw] = np.median(rng.choice(group, group.size))  # pragma: no cover
-    return key_series, np.asarray(sizes, dtype=np.int64), medians
+    return key_series, np.asarray(sizes, dtype=np.int64), point, medians

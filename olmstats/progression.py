@@ -32,7 +32,7 @@ import polars as pl
 from olmstats.errors import InputError, OlmError
 from olmstats.estimation import feols
 from olmstats.order_statistics import grouped_order_statistics
-from olmstats.summary import latest_per_profile
+from olmstats.summary import latest_rows
 
 TENURE_BANDS = (1.0, 2.0, 4.0, 7.0)  # upper edges in years: 0-1, 1-2, 2-4, 4-7, 7+
 TENURE_LABELS = ("0-1 y", "1-2 y", "2-4 y", "4-7 y", "7+ y")
@@ -80,6 +80,11 @@ def prepare(profiles: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _latest(profiles: pl.LazyFrame) -> pl.LazyFrame:
+    """Each profile once, at its latest observation (no work when all rows are from one run)."""
+    return latest_rows(profiles, "profile_id")
+
+
 def _experience(name: str) -> Experience:
     if name not in EXPERIENCES:
         raise InputError(f"experience must be one of {', '.join(EXPERIENCES)}, got {name!r}")
@@ -95,19 +100,11 @@ def _group(by: str | Sequence[str] | None) -> str | None:
     return column
 
 
-def _cross_section(profiles: pl.LazyFrame) -> pl.DataFrame:
-    columns = [
-        "profile_id",
-        "country",
-        "occupation",
-        "tenure_years",
-        "log_rate",
-        "log2_reviews",
-        "tenure_band",
-        "reviews_band",
-        "hourly_rate_usd",
-    ]
-    data = prepare(latest_per_profile(profiles)).select(columns).collect()
+def _cross_section(profiles: pl.LazyFrame, *, bands: bool = False) -> pl.DataFrame:
+    """Each profile once with the model's variables (and the band labels if asked)."""
+    columns = ["country", "occupation", "tenure_years", "log_rate", "log2_reviews"]
+    columns += ["tenure_band", "reviews_band"] if bands else []
+    data = prepare(_latest(profiles)).select(columns).collect()
     if data["log_rate"].null_count() == data.height:
         raise InputError("no profile has an hourly rate: nothing to estimate")
     return data
@@ -130,10 +127,15 @@ def rate_progression(
     """Slope of the log asking rate on experience, per group (or pooled), with uncertainty."""
     exp = _experience(experience)
     group = _group(by)
-    data = _cross_section(profiles)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
-    if group == "country":  # one regression per country, computed for all at once
-        return _finish_slopes(_country_slopes(data, exp, other, min_count), group)
+    if group == "country":  # one regression per country, all at once, one pass over the data
+        lazy = prepare(_latest(profiles)).select(
+            "country", "occupation", "log_rate", exp.variable, other
+        )
+        if lazy.select(pl.col("log_rate").count()).collect().item() == 0:
+            raise InputError("no profile has an hourly rate: nothing to estimate")
+        return _finish_slopes(_country_slopes(lazy, exp, other, min_count), group)
+    data = _cross_section(profiles)
     rows = []
     subsets = (
         [("all", data)]
@@ -196,7 +198,7 @@ def _finish_slopes(table: pl.DataFrame, group: str | None) -> pl.DataFrame:
 
 
 def _country_slopes(
-    data: pl.DataFrame, exp: Experience, other: str, min_count: int
+    data: pl.LazyFrame, exp: Experience, other: str, min_count: int
 ) -> pl.DataFrame:
     """Per country, ``log_rate ~ experience + other | occupation`` with HC1: equal to one feols
     per country, computed for all countries at once (olmstats.estimation.grouped)."""
@@ -237,7 +239,7 @@ def rate_curve(
     """Rate differences by experience band relative to the first band (piecewise model),
     within country and occupation, clustered by country; as log points and %."""
     exp = _experience(experience)
-    data = _cross_section(profiles).drop_nulls(["log_rate", exp.band])
+    data = _cross_section(profiles, bands=True).drop_nulls(["log_rate", exp.band])
     labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
     counts = dict(data.group_by(exp.band).len().iter_rows())
@@ -298,7 +300,7 @@ def rate_quantiles(
     median's 95% interval; cells with fewer than *min_count* rates are null."""
     exp = _experience(experience)
     group = _group(by)
-    data = prepare(latest_per_profile(profiles)).drop_nulls([exp.band])
+    data = prepare(_latest(profiles)).drop_nulls([exp.band])
     key = pl.lit("all") if group is None else pl.col(group)
     data = data.with_columns(_cell=pl.concat_str([key, pl.col(exp.band)], separator="\t"))
     stats = grouped_order_statistics(data, "_cell", "hourly_rate_usd")

@@ -71,25 +71,29 @@ def latest_per_profile(profiles: pl.LazyFrame) -> pl.LazyFrame:
 _MAX_RUNS_FOR_WINDOW = 4096  # observed_at in µs × runs must stay inside Int64
 
 
-def _materialise_latest(frame: pl.LazyFrame, key: str, columns: list[str]) -> pl.DataFrame:
-    """The *columns* of each entity's latest observation, collected once.
+def latest_rows(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Each entity's latest observation, lazily, as cheaply as the data allow.
 
     Within one crawl run every entity is stored once (the deduplicate stage and
-    ``write_frame`` guarantee it), so rows from a single run need no deduplication. Rows from
+    ``write_frame`` guarantee it), so rows from a single run are returned as they are. Rows from
     several runs keep, per entity, the row with the largest (fetch time, run) pair, found with a
     window maximum over one Int64 made of both: the same rows as :func:`latest_per` with half
     its memory on large stores.
     """
     runs = frame.select(pl.col("run_id").unique()).collect()["run_id"].sort()
     if runs.len() <= 1:
-        return frame.select(columns).collect()
+        return frame
     if runs.len() > _MAX_RUNS_FOR_WINDOW:
-        return latest_per(frame, key).select(columns).collect()
+        return latest_per(frame, key)
     recency = pl.col("observed_at").dt.epoch("us") * runs.len() + pl.col("run_id").cast(
         pl.Enum(runs)
     ).to_physical().cast(pl.Int64)
-    latest = frame.filter(recency == recency.max().over("platform", key))
-    return latest.select(columns).collect()
+    return frame.filter(recency == recency.max().over("platform", key))
+
+
+def _materialise_latest(frame: pl.LazyFrame, key: str, columns: list[str]) -> pl.DataFrame:
+    """The *columns* of each entity's latest observation, collected once."""
+    return latest_rows(frame, key).select(columns).collect()
 
 
 def _window(frame: pl.LazyFrame, since: date | None, until: date | None) -> pl.LazyFrame:

@@ -48,7 +48,9 @@ def grouped_ols(
     labels, g = _labelled_codes(data[group])
     a = _codes(data[absorb])
     n_groups, n_levels = labels.len(), int(a.max()) + 1
-    cell = g * n_levels + a  # group × absorbed level, small and dense enough to count
+    cell = (g * n_levels + a).astype(np.int32)  # group × absorbed level: small, dense
+    g = g.astype(np.int32)
+    del a
     sizes = np.bincount(cell, minlength=n_groups * n_levels)
     keep = sizes[cell] > 1  # singleton cells carry no within-cell information
     if not keep.all():
@@ -63,6 +65,7 @@ def grouped_ols(
 
     y = demeaned(data[outcome].cast(pl.Float64).to_numpy())
     x = np.column_stack([demeaned(data[c].cast(pl.Float64).to_numpy()) for c in names])
+    del data  # from here on only the arrays are needed
     k = x.shape[1]
 
     def per_group(values: np.ndarray) -> np.ndarray:
@@ -108,7 +111,7 @@ def grouped_ols(
     return pl.DataFrame(
         rows,
         schema={
-            group: data.schema[group],
+            group: labels.dtype,
             "term": pl.String,
             "n_obs": pl.Int64,
             "estimate": pl.Float64,
