@@ -9,6 +9,21 @@ import polars as pl
 MAX_LINES = 6
 
 
+def _save(
+    figure: object, path: Path, caption: str, note: str | None, *, fontsize: float, margin: float
+) -> Path:
+    """Caption (and note) under the axes, tight layout, write *path*, free the figure."""
+    import matplotlib.pyplot as plt
+
+    figure.text(
+        0.01, 0.005, caption + (f"\n{note}" if note else ""), fontsize=fontsize, va="bottom"
+    )
+    figure.tight_layout(rect=(0, margin, 1, 1))
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 def plot_rate_by_experience(
     quantiles: pl.DataFrame,
     path: Path,
@@ -65,14 +80,14 @@ def plot_rate_by_experience(
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(title=group, fontsize=8)
-    caption = "Lines: medians; shaded: 95% distribution-free interval of the median."
-    if note:
-        caption += f"\n{note}"
-    figure.text(0.01, 0.01, caption, fontsize=7, va="bottom")
-    figure.tight_layout(rect=(0, 0.06, 1, 1))
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(
+        figure,
+        path,
+        "Lines: medians; shaded: 95% distribution-free interval of the median.",
+        note,
+        fontsize=7,
+        margin=0.06,
+    )
 
 
 INCOME_COLOURS = {
@@ -127,11 +142,11 @@ def plot_ranked_index(
         fontsize=7,
         loc="lower right",
     )
-    caption = "Bars: point estimates; whiskers: 95% intervals."
-    if note:
-        caption += f"\n{note}"
-    figure.text(0.01, 0.005, caption, fontsize=6.5, va="bottom")
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(
+        figure,
+        path,
+        "Bars: point estimates; whiskers: 95% intervals.",
+        note,
+        fontsize=6.5,
+        margin=0.04,
+    )

@@ -25,7 +25,7 @@ Cross-sections use each profile once, at its latest observation. Groups with few
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -531,7 +531,3 @@ def trajectory_shares(
     return counted.with_columns(
         pl.when(pl.col("profiles") >= min_count).then(pl.col(shares)).otherwise(None)
     ).sort("profiles", descending=True)
-
-
-def thresholds_table(thresholds: TrajectoryThresholds | None = None) -> pl.DataFrame:
-    return pl.DataFrame([asdict(thresholds or TrajectoryThresholds())])

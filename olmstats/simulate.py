@@ -669,10 +669,6 @@ def currency_object(code: str) -> dict[str, object]:
     }
 
 
-def as_of_date(market: SimulatedMarket) -> date:
-    return market.parameters.as_of.date()
-
-
 # -- panels: the same profiles over several snapshots --------------------------------------------
 
 TRAJECTORY_TYPES = ("sinking", "struggling", "surviving", "swimming")

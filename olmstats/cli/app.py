@@ -13,6 +13,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
+from olmstats.cli import display
 from olmstats.cli.render import Format
 from olmstats.errors import InputError, StoreError
 
@@ -127,33 +128,6 @@ def summary(
     render_summary(table, fmt, output, title=title, notes=notes)
 
 
-FULL_NUMERIC = {"profiles", "median", "%/year tenure", "workers/job", "bids/job"}
-
-
-def _full_display(table: pl.DataFrame) -> pl.DataFrame:
-    return table.select(
-        "country",
-        pl.col("country_name").alias("name"),
-        pl.col("income_group").str.replace(" income", "").alias("income"),
-        "profiles",
-        pl.col("rate_median_usd")
-        .map_elements(lambda v: f"${v:,.2f}", return_dtype=pl.String)
-        .fill_null("–")
-        .alias("median"),
-        pl.col("tenure_pct_per_year")
-        .map_elements(lambda v: f"{v:+.1f}%", return_dtype=pl.String)
-        .fill_null("–")
-        .alias("%/year tenure"),
-        pl.col("workers_per_job").round(1).cast(pl.String).fill_null("–").alias("workers/job"),
-        pl.col("bids_per_job").round(1).cast(pl.String).fill_null("–").alias("bids/job"),
-        *[
-            _interval(table, name, 0 if name == "platform" else 2).alias(name)
-            for name in ("nominal", "ppp", "local", "platform")
-        ],
-        _interval(table, "adj_ppp").alias("ppp, adjusted"),
-    )
-
-
 def _full_summary(
     store: Path,
     profiles: pl.LazyFrame,
@@ -198,8 +172,8 @@ def _full_summary(
         output,
         title=f"Freelancer country table — {store} ({snapshot_caption(table)})",
         notes=notes,
-        display=_full_display,
-        numeric=FULL_NUMERIC,
+        display=display.full_country_table,
+        numeric=display.FULL_NUMERIC,
     )
     if plot is not None:
         from olmstats.plots import plot_ranked_index
@@ -246,113 +220,6 @@ class View(StrEnum):
     trajectories = "trajectories"
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.1f}%"
-
-
-def _slopes_display(table: pl.DataFrame) -> pl.DataFrame:
-    key = table.columns[0]
-    return table.select(
-        pl.col(key),
-        pl.col("n_obs").alias("profiles"),
-        pl.struct("percent", "percent_low", "percent_high", "unit")
-        .map_elements(
-            lambda r: (
-                "–"
-                if r["percent"] is None
-                else f"{_pct(r['percent'])} [{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("rate change (95% CI)"),
-        pl.col("unit"),
-        pl.coalesce(pl.col("note"), pl.col("vcov")).alias("standard errors / note"),
-    )
-
-
-def _curve_display(table: pl.DataFrame) -> pl.DataFrame:
-    return table.select(
-        "band",
-        pl.col("n_obs").alias("profiles"),
-        pl.struct("percent", "percent_low", "percent_high")
-        .map_elements(
-            lambda r: (
-                "reference"
-                if r["percent_low"] is None
-                else f"{_pct(r['percent'])} [{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("rate vs reference band (95% CI)"),
-    )
-
-
-def _money(value: float | None) -> str:
-    return "–" if value is None else f"${value:,.2f}"
-
-
-def _quantiles_display(table: pl.DataFrame) -> pl.DataFrame:
-    key = table.columns[0]
-    return table.select(
-        key,
-        "band",
-        pl.col("n_rates").alias("rates"),
-        *[
-            pl.col(c).map_elements(_money, return_dtype=pl.String).alias(label)
-            for c, label in (
-                ("rate_p25_usd", "p25"),
-                ("rate_median_usd", "median"),
-                ("rate_p75_usd", "p75"),
-            )
-        ],
-        pl.struct("median_ci_low", "median_ci_high")
-        .map_elements(
-            lambda r: (
-                "–"
-                if r["median_ci_low"] is None
-                else f"{r['median_ci_low']:,.2f}–{r['median_ci_high']:,.2f}"
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("median 95% CI"),
-    )
-
-
-def _panel_display(table: pl.DataFrame) -> pl.DataFrame:
-    key = table.columns[0]
-    return table.select(
-        key,
-        "profiles",
-        pl.col("profiles_seen_twice_or_more").alias("seen twice+"),
-        "exits",
-        "entries",
-        pl.struct("percent_per_year", "percent_low", "percent_high", "note")
-        .map_elements(
-            lambda r: (
-                r["note"]
-                or f"{_pct(r['percent_per_year'])} "
-                f"[{_pct(r['percent_low'])}, {_pct(r['percent_high'])}]"
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("within-profile growth per year (95% CI)"),
-    )
-
-
-def _shares_display(table: pl.DataFrame) -> pl.DataFrame:
-    shares = [c for c in table.columns if c.startswith("share_")]
-    return table.select(
-        table.columns[0],
-        "profiles",
-        *[
-            pl.col(c)
-            .map_elements(lambda v: "–" if v is None else f"{100 * v:.0f}%", return_dtype=pl.String)
-            .alias(c.removeprefix("share_"))
-            for c in shares
-        ],
-    )
-
-
 @app.command()
 def progression(
     store: StoreOption = Path("store"),
@@ -383,8 +250,8 @@ def progression(
             table = prog.rate_progression(
                 profiles, by=by, experience=experience, min_count=min_count
             )
-            display, about = (
-                _slopes_display,
+            formatter, about = (
+                display.slopes,
                 (
                     f"OLS of log asking rate (US$) on {exp.name} with the other experience measure "
                     "as control, within country and occupation; % = 100(e^b − 1)."
@@ -392,8 +259,8 @@ def progression(
             )
         elif view is View.curve:
             table = prog.rate_curve(profiles, experience=experience, min_count=min_count)
-            display, about = (
-                _curve_display,
+            formatter, about = (
+                display.curve,
                 (
                     f"Rate difference of each {exp.name} band from the first, within country and "
                     "occupation, clustered by country."
@@ -403,8 +270,8 @@ def progression(
             table = prog.rate_quantiles(
                 profiles, by=by, experience=experience, min_count=min(min_count, 10)
             )
-            display, about = (
-                _quantiles_display,
+            formatter, about = (
+                display.quantiles,
                 (
                     "Asking rates per experience band: quartiles (type 7) and the median's "
                     "distribution-free 95% interval; cells under the minimum count suppressed."
@@ -412,8 +279,8 @@ def progression(
             )
         elif view is View.panel:
             table = prog.panel_growth(profiles, by=by, min_count=min_count)
-            display, about = (
-                _panel_display,
+            formatter, about = (
+                display.panel,
                 (
                     "Within-profile growth of the asking rate per year (profile fixed effects, "
                     "clustered by profile); exits: absent from a later crawl of their country."
@@ -423,7 +290,7 @@ def progression(
             table = prog.trajectory_shares(
                 prog.career_trajectories(profiles), by=by or "country", min_count=min(min_count, 10)
             )
-            display, about = _shares_display, prog.TRAJECTORY_RULES
+            formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
     notes = [about] + [
         f"SIMULATED DATA: crawled from the replay of a {o}; not real market data."
@@ -436,7 +303,7 @@ def progression(
         output,
         title=title,
         notes=notes,
-        display=display,
+        display=formatter,
         numeric={"profiles", "rates", "seen twice+", "exits", "entries"},
     )
     if plot is not None:
@@ -484,22 +351,6 @@ INDEX_LABELS = {
     "local": "monthly platform earnings ÷ local mean monthly earnings (ILO)",
     "platform": "country median rate ÷ platform median × 100",
 }
-
-
-def _number(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def _interval(table: pl.DataFrame, name: str, digits: int = 2) -> pl.Expr:
-    return pl.struct(name, f"{name}_low", f"{name}_high").map_elements(
-        lambda r: (
-            "–"
-            if r[name] is None
-            else f"{_number(r[name], digits)} [{_number(r[name + '_low'], digits)}, "
-            f"{_number(r[name + '_high'], digits)}]"
-        ),
-        return_dtype=pl.String,
-    )
 
 
 @app.command()
@@ -595,40 +446,13 @@ def earnings(
     }[level]
     notes = result.notes + _simulated_notes(simulated_origins(store))
 
-    def display(frame: pl.DataFrame) -> pl.DataFrame:
-        key = frame.columns[0]
-        return frame.select(
-            key,
-            pl.col("profiles_with_rate").alias("profiles with rate"),
-            *(
-                [
-                    pl.struct("median_rate_usd", "median_low", "median_high")
-                    .map_elements(
-                        lambda r: (
-                            "–"
-                            if r["median_rate_usd"] is None
-                            else f"${r['median_rate_usd']:,.2f} [{_number(r['median_low'])}, "
-                            f"{_number(r['median_high'])}]"
-                        ),
-                        return_dtype=pl.String,
-                    )
-                    .alias("median US$/h")
-                ]
-                if "median_low" in frame.columns
-                else []
-            ),
-            *[_interval(frame, name).alias(name) for name in ("nominal", "ppp", "local")],
-            _interval(frame, "platform", 0).alias("platform"),
-            _interval(frame, "adj_ppp").alias("ppp, adjusted"),
-        )
-
     render_table(
         table,
         fmt,
         output,
         title=f"Relative earnings ({level.value}), reference year {result.year} — {store}",
         notes=notes,
-        display=display,
+        display=display.earnings,
         numeric={"profiles with rate"},
     )
     if plot is not None:

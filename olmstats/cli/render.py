@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from olmstats.cli.display import money
 from olmstats.errors import InputError
 
 
@@ -22,10 +23,6 @@ class Format(StrEnum):
     latex = "latex"
     html = "html"
     parquet = "parquet"
-
-
-def _money(value: float | None) -> str:
-    return "–" if value is None else f"${value:,.2f}"
 
 
 def _display_frame(table: pl.DataFrame) -> pl.DataFrame:
@@ -41,9 +38,9 @@ def _display_frame(table: pl.DataFrame) -> pl.DataFrame:
             "name": r["country_name"] or "",
             "profiles": r["profiles"],
             "with rate": r["profiles_with_rate"],
-            "p25": _money(r["rate_p25_usd"]),
-            "median": _money(r["rate_median_usd"]),
-            "p75": _money(r["rate_p75_usd"]),
+            "p25": money(r["rate_p25_usd"]),
+            "median": money(r["rate_median_usd"]),
+            "p75": money(r["rate_p75_usd"]),
             "median 95% CI": "–"
             if r["rate_median_ci_low"] is None
             else f"{r['rate_median_ci_low']:,.2f}–{r['rate_median_ci_high']:,.2f}",

@@ -23,8 +23,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
 from olmstats import countries as country_table
 from olmstats.occupations import label as occupation_label
 from olmstats.paths import data_file
@@ -423,15 +421,3 @@ class FreelancerReplay:
 
     def owner(self, native_id: int) -> dict[str, Any] | None:
         return self._owners.get(native_id)
-
-    def skill_frame(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            [
-                {
-                    "skill_id": s["id"],
-                    "skill_name": s["name"],
-                    "category_name": s["category"]["name"],
-                }
-                for s in self._skills.values()
-            ]
-        )
