@@ -47,7 +47,7 @@ def run_spiders(
     settings = project_settings(overrides)
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER defaults to True
     crawlers = []
     for name, arguments in jobs:
         crawler = process.create_crawler(name)
