@@ -24,6 +24,18 @@ TEST_KEY = "olmstats-test-pseudonym-key-0123"
 OLM = [sys.executable, "-m", "olmstats.cli"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shipped_reference_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests see the shipped reference data only, never a user's ``olm reference update``."""
+    before = os.environ.get("OLM_REFERENCE_DIR")
+    os.environ["OLM_REFERENCE_DIR"] = str(tmp_path_factory.mktemp("no-reference-updates"))
+    yield
+    if before is None:
+        del os.environ["OLM_REFERENCE_DIR"]
+    else:
+        os.environ["OLM_REFERENCE_DIR"] = before
+
+
 def load_recorded(name: str) -> Any:
     return json.loads((RECORDED / name).read_text())
 
