@@ -108,6 +108,18 @@ def test_missing_reference_data_is_named_and_left_empty(tmp_path):
     assert pk["nominal"] == pytest.approx(6 * 2000 / PAK["gdp"])
 
 
+@pytest.mark.filterwarnings("ignore::olmstats.reference.ReferenceDataWarning")
+def test_a_currency_without_a_rate_leaves_only_the_ppp_index_empty(tmp_path):
+    # Turkmenistan: GDP per capita 6540.17876401136 US$ in 2025, but WDI's official exchange
+    # rate (PA.NUS.FCRF) stops in 2001, so its rates cannot be put into manat.
+    store = store_with(tmp_path, {"TM": [float(r) for r in range(1, 12)]})
+    with pytest.warns(ReferenceDataWarning, match=r"no PA.NUS.FCRF for 2025.*TM"):
+        result = relative_earnings(scan_profiles(store), year=2025, draws=50)
+    tm = result.countries.row(0, named=True)
+    assert tm["ppp"] is None
+    assert tm["nominal"] == pytest.approx(6 * 2000 / 6540.17876401136)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
