@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
-import time
 import warnings
+
+from bench.isolated import best_of, in_fresh_process
 
 PARTS = ("full_country_table", "relative_earnings", "competition")
 
@@ -40,16 +38,8 @@ def worker(part: str, store: str, runs: int) -> dict:
             competition.supply_demand_shares(profiles, jobs),
         )
 
-    task()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    return {
-        "best_s": min(times),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    figures, _ = best_of(task, runs)
+    return figures
 
 
 def main() -> None:
@@ -62,23 +52,9 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.store, args.runs)))
         return
     for part in PARTS:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.country_table",
-                "--worker",
-                part,
-                "--store",
-                args.store,
-                "--runs",
-                str(args.runs),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        result = json.loads(out.strip().splitlines()[-1])
+        result = in_fresh_process(
+            "bench.country_table", "--worker", part, "--store", args.store, "--runs", str(args.runs)
+        )
         print(f"{part:20s} {result['best_s']:.2f} s, peak {result['peak_mb']:,.0f} MB")
 
 

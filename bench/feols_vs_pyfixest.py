@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
-import time
 
 import numpy as np
+
+from bench.isolated import best_of, in_fresh_process
 
 FORMULA = "y ~ x1 + x2 | firm + region"
 VCOV = {"CRV1": "region"}
@@ -57,18 +55,8 @@ def worker(engine: str, rows: int, runs: int) -> dict:
             table = result.tidy()
             return table["Estimate"].to_numpy(), table["Std. Error"].to_numpy()
 
-    fit()  # warm-up (pyfixest: compile)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        coef, se = fit()
-        times.append(time.perf_counter() - start)
-    return {
-        "best_s": min(times),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "coef": list(map(float, coef)),
-        "se": list(map(float, se)),
-    }
+    figures, (coef, se) = best_of(fit, runs)  # the warm-up run compiles pyfixest's kernels
+    return {**figures, "coef": list(map(float, coef)), "se": list(map(float, se))}
 
 
 def main() -> None:
@@ -83,23 +71,15 @@ def main() -> None:
     for rows in args.rows:
         results = {}
         for engine in ("olmstats", "pyfixest"):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.feols_vs_pyfixest",
-                    "--worker",
-                    engine,
-                    "--rows",
-                    str(rows),
-                    "--runs",
-                    str(args.runs),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            results[engine] = json.loads(out.strip().splitlines()[-1])
+            results[engine] = in_fresh_process(
+                "bench.feols_vs_pyfixest",
+                "--worker",
+                engine,
+                "--rows",
+                str(rows),
+                "--runs",
+                str(args.runs),
+            )
         ours, theirs = results["olmstats"], results["pyfixest"]
         coef_gap = max(abs(a / b - 1) for a, b in zip(ours["coef"], theirs["coef"], strict=True))
         se_gap = max(abs(a / b - 1) for a, b in zip(ours["se"], theirs["se"], strict=True))

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
-import time
 from statistics import NormalDist
+
+from bench.isolated import best_of, in_fresh_process
 
 Z = NormalDist().inv_cdf(0.975)
 
@@ -114,37 +112,23 @@ def worker(engine: str, what: str, store: str, runs: int, dedupe: bool) -> dict:
 
             return country_summary(olmstats.scan_profiles(store), olmstats.scan_jobs(store))
 
-    task()  # warm-up: file cache, imports, JIT-free engines' first-use costs
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"best_s": min(times), "median_s": sorted(times)[len(times) // 2], "peak_mb": peak_mb}
+    figures, _ = best_of(task, runs)  # the warm-up run pays file cache and first-use costs
+    return figures
 
 
 def run_in_child(engine: str, what: str, store: str, runs: int, dedupe: bool) -> dict:
-    output = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.summary_vs_duckdb",
-            "--worker",
-            engine,
-            "--what",
-            what,
-            "--store",
-            store,
-            "--runs",
-            str(runs),
-        ]
-        + (["--dedupe"] if dedupe else []),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return in_fresh_process(
+        "bench.summary_vs_duckdb",
+        "--worker",
+        engine,
+        "--what",
+        what,
+        "--store",
+        store,
+        "--runs",
+        str(runs),
+        *(["--dedupe"] if dedupe else []),
+    )
 
 
 def main() -> None:

@@ -177,8 +177,7 @@ def supply_demand_shares(
     work = (
         _latest_rows(jobs, "job_id", "all")
         .drop_nulls("employer_country")
-        .rename({"employer_country": "_country"})
-        .with_columns(country=pl.col("_country"))
+        .rename({"employer_country": "country"})
     )
     if by_occupation:
         people = people.drop_nulls("occupation")

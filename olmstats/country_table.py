@@ -36,13 +36,12 @@ class CountryTable:
 def crowding(profiles: pl.LazyFrame, jobs: pl.LazyFrame) -> pl.DataFrame:
     """Per worker country: platform-wide workers per open job and mean bids per open job in
     each occupation, weighted by the country's occupation mix (latest snapshot of each)."""
-    per_occupation = competition.workers_per_job(profiles, jobs, min_count=1).select(
-        "occupation", "workers_per_job"
+    mix = competition.workers_per_job(profiles, jobs, by_country=True, min_count=1)
+    per_occupation = mix.group_by("occupation").agg(  # all countries' workers per open job
+        workers_per_job=pl.col("workers").sum() / pl.col("open_jobs").first()
     )
     bids = competition.bids_per_job(jobs, min_count=1).select("occupation", "mean_bids")
-    mix = competition.workers_per_job(profiles, jobs, by_country=True, min_count=1).select(
-        "country", "occupation", "workers"
-    )
+    mix = mix.select("country", "occupation", "workers")
     return (
         mix.join(per_occupation, on="occupation", how="left")
         .join(bids, on="occupation", how="left")

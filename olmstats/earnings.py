@@ -76,21 +76,20 @@ def _reference_factors(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", reference.ReferenceDataWarning)
 
-        def series(name: str, at: int, lag: int = max_lag) -> pl.DataFrame:
+        def series(
+            name: str, at: int, lag: int = max_lag, label: str | None = None
+        ) -> pl.DataFrame:
+            label = label or name
             return reference.for_year(name, at, max_lag=lag, countries=codes).select(
-                "country", pl.col("value").alias(name), pl.col("year_used").alias(f"{name}_year")
+                "country", pl.col("value").alias(label), pl.col("year_used").alias(f"{label}_year")
             )
 
         gdp = series("gdp_pc_usd", year)
         gdp_ppp = series("gdp_pc_ppp", year)
         fx = series("fx_lcu_per_usd", year)
         ppp = series("ppp_factor", year)
-        fx21 = series("fx_lcu_per_usd", ILO_PRICE_YEAR, 0).rename(
-            {"fx_lcu_per_usd": "fx_2021", "fx_lcu_per_usd_year": "fx_2021_year"}
-        )
-        ppp21 = series("ppp_factor", ILO_PRICE_YEAR, 0).rename(
-            {"ppp_factor": "ppp_2021", "ppp_factor_year": "ppp_2021_year"}
-        )
+        fx21 = series("fx_lcu_per_usd", ILO_PRICE_YEAR, 0, label="fx_2021")
+        ppp21 = series("ppp_factor", ILO_PRICE_YEAR, 0, label="ppp_2021")
         ilo = reference.ilo_monthly_earnings(year, countries=codes).select(
             "country", ilo_monthly_2021ppp="value", ilo_year="year_used", ilo_flag="flag"
         )
@@ -127,16 +126,12 @@ def _adjusted_effects(
         if name.startswith("country::")
     }
     k = len(codes)
-    delta = np.zeros(k)
+    delta = np.zeros(k)  # the base country's effect is 0 by construction, as is its covariance
     cov = np.zeros((k, k))
-    positions = [index.get(c) for c in codes]
-    for i, pi in enumerate(positions):
-        if pi is None:
-            continue
-        delta[i] = fit.coef[pi]
-        for j, pj in enumerate(positions):
-            if pj is not None:
-                cov[i, j] = fit.vcov[pi, pj]
+    rows = [i for i, c in enumerate(codes) if c in index]
+    terms = [index[codes[i]] for i in rows]
+    delta[rows] = fit.coef[terms]
+    cov[np.ix_(rows, rows)] = fit.vcov[np.ix_(terms, terms)]
     weights = np.array([counts[c] for c in codes], dtype=np.float64)
     weights /= weights.sum()
     contrast = np.eye(k) - np.outer(np.ones(k), weights)  # δ_c − Σ w δ
