@@ -9,9 +9,14 @@ LazyFrames in, tidy DataFrames out::
     fit = olmstats.feols("log_rate ~ tenure_years | country + occupation", data,
                          vcov={"CRV1": "country"})
     slopes = olmstats.progression.rate_progression(profiles, by="country")
+    crowding = olmstats.competition.workers_per_job(profiles, jobs, by_country=True)
+    indices = olmstats.relative_earnings(profiles, hours=2000).countries
+    everything = olmstats.full_country_table(profiles, jobs).table
 """
 
-from olmstats import progression
+from olmstats import competition, country_table, earnings, progression, reference
+from olmstats.country_table import full_country_table
+from olmstats.earnings import relative_earnings
 from olmstats.errors import InputError, OlmError, StoreError
 from olmstats.estimation import FeolsResult, feols
 from olmstats.schema import JOBS, PROFILES
@@ -28,10 +33,16 @@ __all__ = [
     "OlmError",
     "StoreError",
     "__version__",
+    "competition",
     "country_summary",
+    "country_table",
+    "earnings",
     "feols",
+    "full_country_table",
     "progression",
     "read_runs",
+    "reference",
+    "relative_earnings",
     "scan_jobs",
     "scan_profiles",
 ]

@@ -129,3 +129,22 @@ def start_olm(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen
 
 
 __all__ = ["Faults", "ReplayServer"]
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store crawled by ``olm demo`` from a small simulated market (2,500 profiles, 800 jobs)."""
+    store = tmp_path_factory.mktemp("tables") / "demo"
+    run_olm(
+        "demo",
+        "--store",
+        str(store),
+        "--profiles",
+        "2500",
+        "--jobs",
+        "800",
+        "--format",
+        "csv",
+        check=True,
+    )
+    return store

@@ -15,24 +15,6 @@ from tests.conftest import ROOT, run_olm
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("tables") / "demo"
-    run_olm(
-        "demo",
-        "--store",
-        str(store),
-        "--profiles",
-        "2500",
-        "--jobs",
-        "800",
-        "--format",
-        "csv",
-        check=True,
-    )
-    return store
-
-
 def test_full_summary_in_every_format(demo_store, tmp_path):
     csv = run_olm("summary", "--store", str(demo_store), "--full", "--format", "csv", check=True)
     table = pl.read_csv(io.StringIO(csv.stdout))
