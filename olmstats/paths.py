@@ -1,8 +1,11 @@
-"""Where the shipped data lives: ``data/`` in a source checkout, ``olmstats/_data`` in a wheel."""
+"""Where files are: the shipped data (``data/`` in a source checkout, ``olmstats/_data`` in a
+wheel), and whether an output path can be written."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from olmstats.errors import InputError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -17,3 +20,13 @@ def data_dir() -> Path:
 
 def data_file(*parts: str) -> Path:
     return data_dir().joinpath(*parts)
+
+
+def check_output_path(path: Path, option: str) -> Path:
+    """*path* if a file can be created there: not a folder, in a folder that exists."""
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        raise InputError(f"{option} {path}: folder {parent} does not exist")
+    return path

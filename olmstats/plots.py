@@ -1,4 +1,9 @@
-"""Figures (matplotlib, drawn without a screen)."""
+"""Figures (matplotlib, drawn without a screen).
+
+Every plot is written to exactly the path given, in the format its extension names
+(:func:`check_plot_path` refuses a name without a format matplotlib can write, a folder, or a
+folder that does not exist, before anything is computed).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,30 @@ from pathlib import Path
 
 import polars as pl
 
+from olmstats.errors import InputError
+from olmstats.paths import check_output_path
+
 MAX_LINES = 6
+
+
+def plot_formats() -> list[str]:
+    """File extensions matplotlib can write here (png, pdf, svg, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def check_plot_path(path: Path, option: str = "--plot") -> Path:
+    """*path* if matplotlib can write its format (from the extension) and the folder exists."""
+    check_output_path(path, option)
+    extension = path.suffix.lower().lstrip(".")
+    formats = plot_formats()
+    if extension not in formats:
+        what = f"format .{extension}" if extension else "no file extension"
+        raise InputError(
+            f"{option} {path} has {what}; end the name in one of: .{', .'.join(formats)}"
+        )
+    return path
 
 
 def _save(
@@ -19,8 +47,13 @@ def _save(
         0.01, 0.005, caption + (f"\n{note}" if note else ""), fontsize=fontsize, va="bottom"
     )
     figure.tight_layout(rect=(0, margin, 1, 1))
-    figure.savefig(path)
-    plt.close(figure)
+    check_plot_path(path)
+    try:
+        figure.savefig(path, format=path.suffix.lower().lstrip("."))
+    except OSError as exc:
+        raise InputError(f"cannot write --plot {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
     return path
 
 
@@ -43,8 +76,6 @@ def plot_rate_by_experience(
 
     shown = quantiles.drop_nulls("rate_median_usd")
     if shown.is_empty():
-        from olmstats.errors import InputError
-
         raise InputError("nothing to plot: every cell is suppressed (too few profiles)")
     largest = (
         shown.group_by(group)
@@ -116,8 +147,6 @@ def plot_ranked_index(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-
-    from olmstats.errors import InputError
 
     shown = table.drop_nulls(index).sort(index, descending=True).head(limit)
     if shown.is_empty():

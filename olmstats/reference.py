@@ -147,6 +147,47 @@ def wdi(name: str, *, vintage: str | None = None) -> pl.DataFrame:
     return _read_wdi(_pick(code, vintage).file)
 
 
+#: Currencies shared by a currency union that WDI reports as an aggregate, by its code.
+CURRENCY_AGGREGATES = {"EUR": "EMU"}
+
+
+@cache
+def _official_rates() -> dict[str, dict[int, float]]:
+    """iso3 (aggregates included) → year → LCU per US$ (WDI PA.NUS.FCRF, newest vintage)."""
+    frame = pl.read_csv(
+        _pick(INDICATORS["fx_lcu_per_usd"], None).file,
+        schema_overrides={"Value": pl.Float64, "Year": pl.Int64},
+    ).drop_nulls("Value")
+    rates: dict[str, dict[int, float]] = {}
+    for iso3, year, value in frame.select("Country Code", "Year", "Value").iter_rows():
+        if value > 0:
+            rates.setdefault(iso3, {})[year] = value
+    return rates
+
+
+def official_usd_per_unit(
+    currency: str, year: int, *, max_lag: int = DEFAULT_MAX_LAG
+) -> tuple[float, int] | None:
+    """(US$ per unit of *currency*, year used) from the WDI official rate, or None.
+
+    The rate of *year*, or of the latest earlier year within *max_lag*; the euro from the euro
+    area aggregate, another currency from the first economy using it (ISO table) that has one.
+    """
+    if currency == "USD":
+        return 1.0, year
+    rates = _official_rates()
+    economies = [CURRENCY_AGGREGATES[currency]] if currency in CURRENCY_AGGREGATES else []
+    economies += [
+        c.iso3 for c in country_table.countries().values() if c.currency == currency and c.iso3
+    ]
+    for iso3 in economies:
+        series = rates.get(iso3, {})
+        for used in range(year, year - max_lag - 1, -1):
+            if used in series:
+                return 1.0 / series[used], used
+    return None
+
+
 def _warn(message: str, codes: Iterable[str]) -> None:
     listed = sorted(set(codes))
     if listed:

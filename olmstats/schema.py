@@ -23,6 +23,17 @@ import polars as pl
 
 SCHEMA_VERSION = 1
 
+# Plausible ranges (Column.valid); the numbers are documented in `olm schema` and the README.
+MAX_HOURLY_USD = 1_000.0  # US$ per hour: an asking rate or hourly budget above it is implausible
+MAX_BUDGET_USD = 1_000_000.0  # US$: a fixed-price budget or mean bid above it is implausible
+MAX_COUNT = 1_000_000  # reviews or projects over a profile's history
+MAX_BIDS = 10_000  # bids on one project
+#: Earliest plausible date for a registration or a posted project (the oldest platforms
+#: merged into today's, e.g. Elance, opened in 1999).
+EARLIEST_DATE = "1999-01-01"
+#: How far in the future of the fetch time a platform timestamp may lie (clock skew), seconds.
+CLOCK_SKEW_SECONDS = 600
+
 PARTITION_COLUMNS: dict[str, pl.DataType] = {
     "platform": pl.String(),
     "snapshot_date": pl.Date(),
@@ -31,13 +42,28 @@ PARTITION_COLUMNS: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One stored column: name, Polars dtype, unit, whether it may be null, meaning."""
+    """One stored column: name, Polars dtype, unit, whether it may be null, meaning, and the
+    range of plausible values (``valid``: inclusive, in the column's unit; None = unbounded).
+
+    The pipelines enforce ``valid``: a value outside it is set to null (counted under
+    ``olm/fix/<column>``) or, for a required column, the row is dropped (``olm/drop/<reason>``).
+    """
 
     name: str
     dtype: pl.DataType
     unit: str
     nullable: bool
     description: str
+    valid: tuple[float | None, float | None] | None = None
+    #: The plausibility rule in words, where it is not a fixed range.
+    valid_note: str = ""
+
+    def within(self, value: float | None) -> bool:
+        """Whether *value* (not None) lies in the plausible range."""
+        if self.valid is None or value is None:
+            return True
+        low, high = self.valid
+        return (low is None or value >= low) and (high is None or value <= high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +84,9 @@ class Dataset:
 
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if not c.nullable)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
 
 
 _UTC = pl.Datetime("us", "UTC")
@@ -96,7 +125,12 @@ PROFILES = Dataset(
             "Country the profile gives as its location (Namibia is 'NA').",
         ),
         Column(
-            "registration_date", pl.Date(), "date (UTC)", True, "Date the account was registered."
+            "registration_date",
+            pl.Date(),
+            "date (UTC)",
+            True,
+            "Date the account was registered.",
+            valid_note="1999-01-01 to fetch date + 1 day",
         ),
         Column(
             "hourly_rate",
@@ -112,6 +146,7 @@ PROFILES = Dataset(
             "US$ per hour",
             True,
             "hourly_rate converted to US dollars with fx_usd_per_unit.",
+            valid=(0.01, MAX_HOURLY_USD),
         ),
         Column(
             "fx_usd_per_unit",
@@ -133,6 +168,7 @@ PROFILES = Dataset(
             "count",
             True,
             "Reviews received over the profile's entire history.",
+            valid=(0, MAX_COUNT),
         ),
         Column(
             "jobs_completed",
@@ -140,6 +176,7 @@ PROFILES = Dataset(
             "count",
             True,
             "Projects completed over the entire history.",
+            valid=(0, MAX_COUNT),
         ),
         Column(
             "jobs_total",
@@ -147,6 +184,7 @@ PROFILES = Dataset(
             "count",
             True,
             "Projects worked on over the entire history (completed and not).",
+            valid=(0, MAX_COUNT),
         ),
         Column(
             "rating",
@@ -154,10 +192,23 @@ PROFILES = Dataset(
             "stars, 0-5",
             True,
             "Mean review rating over the entire history; null when there are no reviews.",
+            valid=(0, 5),
         ),
-        Column("completion_rate", pl.Float64(), "share, 0-1", True, "Share of projects completed."),
         Column(
-            "on_time", pl.Float64(), "share, 0-1", True, "Share of reviews rating on-time delivery."
+            "completion_rate",
+            pl.Float64(),
+            "share, 0-1",
+            True,
+            "Share of projects completed.",
+            valid=(0, 1),
+        ),
+        Column(
+            "on_time",
+            pl.Float64(),
+            "share, 0-1",
+            True,
+            "Share of reviews rating on-time delivery.",
+            valid=(0, 1),
         ),
         Column(
             "on_budget",
@@ -165,6 +216,7 @@ PROFILES = Dataset(
             "share, 0-1",
             True,
             "Share of reviews rating on-budget delivery.",
+            valid=(0, 1),
         ),
         Column(
             "earnings_score",
@@ -250,15 +302,33 @@ JOBS = Dataset(
             "US$ per currency unit",
             False,
             "Exchange rate used for the *_usd columns.",
+            valid_note="within ×3 of the shipped WDI official rate of its year",
         ),
         Column("fx_source", pl.String(), "label", False, "Where fx_usd_per_unit came from."),
         Column(
-            "budget_min_usd", pl.Float64(), "US$ (per hour if hourly)", True, "budget_min in US$."
+            "budget_min_usd",
+            pl.Float64(),
+            "US$ (per hour if hourly)",
+            True,
+            "budget_min in US$ (hourly amounts above MAX_HOURLY_USD are implausible too).",
+            valid=(0, MAX_BUDGET_USD),
         ),
         Column(
-            "budget_max_usd", pl.Float64(), "US$ (per hour if hourly)", True, "budget_max in US$."
+            "budget_max_usd",
+            pl.Float64(),
+            "US$ (per hour if hourly)",
+            True,
+            "budget_max in US$ (hourly amounts above MAX_HOURLY_USD are implausible too).",
+            valid=(0, MAX_BUDGET_USD),
         ),
-        Column("bid_count", pl.Int64(), "count", True, "Bids received when observed."),
+        Column(
+            "bid_count",
+            pl.Int64(),
+            "count",
+            True,
+            "Bids received when observed.",
+            valid=(0, MAX_BIDS),
+        ),
         Column(
             "bid_avg",
             pl.Float64(),
@@ -266,9 +336,30 @@ JOBS = Dataset(
             True,
             "Mean bid; null when there are no bids.",
         ),
-        Column("bid_avg_usd", pl.Float64(), "US$ (per hour if hourly)", True, "bid_avg in US$."),
-        Column("posted_at", _UTC, "UTC timestamp", False, "When the project was submitted."),
-        Column("bid_period_days", pl.Int64(), "days", True, "Days the project accepts bids."),
+        Column(
+            "bid_avg_usd",
+            pl.Float64(),
+            "US$ (per hour if hourly)",
+            True,
+            "bid_avg in US$.",
+            valid=(0, MAX_BUDGET_USD),
+        ),
+        Column(
+            "posted_at",
+            _UTC,
+            "UTC timestamp",
+            False,
+            "When the project was submitted.",
+            valid_note="1999-01-01 to fetch time + 10 min",
+        ),
+        Column(
+            "bid_period_days",
+            pl.Int64(),
+            "days",
+            True,
+            "Days the project accepts bids.",
+            valid=(0, 365),
+        ),
         Column("language", pl.String(), "language code", True, "Language of the listing."),
         Column(
             "skill_ids", _SKILL_IDS, "platform skill ids", False, "Skills the project asks for."
@@ -300,6 +391,7 @@ def describe(dataset: Dataset) -> pl.DataFrame:
             "nullable": False,
             "description": "Folder partition: "
             + ("platform name" if name == "platform" else "UTC date the crawl started"),
+            "valid": "",
         }
         for name, dtype in PARTITION_COLUMNS.items()
     ]
@@ -310,7 +402,15 @@ def describe(dataset: Dataset) -> pl.DataFrame:
             "unit": c.unit,
             "nullable": c.nullable,
             "description": c.description,
+            "valid": c.valid_note or _range(c.valid),
         }
         for c in dataset.columns
     ]
     return pl.DataFrame(rows)
+
+
+def _range(valid: tuple[float | None, float | None] | None) -> str:
+    if valid is None:
+        return ""
+    low, high = ("" if v is None else f"{v:,.2f}".rstrip("0").rstrip(".") for v in valid)
+    return f"{low}–{high}"

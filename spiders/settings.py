@@ -49,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.retry_after.RetryAfterMiddleware": 550,
     # Sees each response before retries do (process_response runs high to low).
     "spiders.middlewares.block_detection.BlockDetectionMiddleware": 590,
+    # Sees each response before RedirectMiddleware (600) follows it.
+    "spiders.middlewares.stay_on_host.StayOnHostMiddleware": 650,
 }
 
 EXTENSIONS = {
@@ -73,6 +75,9 @@ OLM_STORE = os.environ.get("OLM_STORE", "store")
 OLM_STORE_ROWS_PER_FILE = 50_000
 OLM_PSEUDONYM_KEY = os.environ.get("OLM_PSEUDONYM_KEY", "")
 OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
+# Where the data comes from, when the caller knows before the first response ("platform", or a
+# simulated market's description); otherwise the first response tells (RunRecordExtension).
+OLM_DATA_ORIGIN = ""
 
 # -- platforms -------------------------------------------------------------------------------
 FREELANCER_API_URL = os.environ.get("FREELANCER_API_URL", "https://www.freelancer.com/api")

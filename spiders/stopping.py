@@ -5,17 +5,32 @@ from __future__ import annotations
 import logging
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 logger = logging.getLogger(__name__)
 
 
+class CrawlStopped(IgnoreRequest):
+    """A request refused because the crawl is stopping; *reason* is the finish reason."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
 def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
-    """Close the spider with *reason* (its finish_reason), logging *message* once as an error."""
+    """Close the spider with *reason* (its finish_reason), logging *message* once as an error.
+
+    The first reason wins: a crawl stopped for a block page stays ``blocked_…`` even if a
+    later component also asks to stop.
+    """
     stats = crawler.stats
-    if stats.get_value("olm/failure") is None:
-        stats.set_value("olm/failure", message)
+    if stats.get_value("olm/stop_reason") is None:
+        stats.set_value("olm/stop_reason", reason)
+        if stats.get_value("olm/failure") is None:
+            stats.set_value("olm/failure", message)
         logger.error(message)
     engine = crawler.engine
     if engine is not None and engine.spider is not None:
-        deferred_from_coro(engine.close_spider_async(reason=reason))
+        deferred_from_coro(engine.close_spider_async(reason=stats.get_value("olm/stop_reason")))

@@ -67,9 +67,9 @@ def test_crawl_stops_at_the_first_block_page(replay, tmp_path, kind, after):
             ),
         )
         api = server.api_requests()
-    assert result.returncode == 1
-    assert f"blocked_{kind}" in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("olm: error:")
+    assert result.returncode == 5  # blocked
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("freelancer_profiles: blocked — ") and f"blocked_{kind}" in last
     assert len(api) == after + 1  # stopped at the first block page: no hammering
     record = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
     assert record["finish_reason"] == f"blocked_{kind}"

@@ -72,7 +72,7 @@ def test_summary_filters_from_the_command_line(hand_store):  # noqa: F811
         (["summary", "--since", "yesterday"], "--since must be a date"),
         (["summary", "--format", "parquet"], "needs --output"),
         (["summary", "--format", "excel"], "excel"),
-        (["summary", "--min-count", "0"], "min_count"),
+        (["summary", "--min-count", "0"], "'--min-count': must be at least 1"),
         (["summary", "--country", "NA", "--occupation", "sales_marketing"], "no profiles"),
         (["schema", "people"], "unknown dataset"),
         (["frobnicate"], "frobnicate"),

@@ -121,7 +121,7 @@ def test_earnings_levels_and_plot(demo_store, tmp_path):
     [
         (["summary", "--plot", "x.png"], "need --full"),
         (["summary", "--full", "--index", "gdp"], "--index must be one of"),
-        (["earnings", "--hours", "0"], "hours must be positive"),
+        (["earnings", "--hours", "0"], "--hours must be positive and finite"),
     ],
 )
 def test_table_mistakes_one_line(demo_store, args, message):

@@ -14,14 +14,18 @@ from tests.conftest import json_response, load_recorded, make_spider
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
-def _jobs_page(spider: FreelancerJobsSpider, body: dict) -> list[JobItem]:
+def read_page(spider, url: str, body: dict) -> list:
+    """What the spider's own callback yields for one page of its (only) listing."""
     spider.skills_by_name = {}
-    response = json_response("https://www.freelancer.com/api/projects/0.1/projects/active/", body)
-    return [
-        x
-        for x in spider.parse_page(response, country=None, skill=None, page=0)
-        if isinstance(x, JobItem)
-    ]
+    spider.listings.open("all", {})
+    spider.listings.requested("all", 0)
+    response = json_response(url, body)
+    return list(spider.parse_page(response, label="all", page=0, country=None, skill=None))
+
+
+def _jobs_page(spider: FreelancerJobsSpider, body: dict) -> list[JobItem]:
+    url = "https://www.freelancer.com/api/projects/0.1/projects/active/"
+    return [x for x in read_page(spider, url, body) if isinstance(x, JobItem)]
 
 
 def test_active_projects_2022_first_project_field_by_field():
@@ -107,16 +111,12 @@ def test_projects_with_owners_2021_owner_country_lower_case():
 
 def test_directory_2026_users_through_the_spider():
     spider = make_spider(FreelancerProfilesSpider)
-    spider.skills_by_name = {}
-    response = json_response(
+    outputs = read_page(
+        spider,
         "https://www.freelancer.com/api/users/0.1/users/directory/",
         load_recorded("users_directory_wordpress_2026-09-27_trimmed.json"),
     )
-    items = [
-        x
-        for x in spider.parse_page(response, country=None, skill=None, page=0)
-        if isinstance(x, ProfileItem)
-    ]
+    items = [x for x in outputs if isinstance(x, ProfileItem)]
     assert len(items) == 15
     first = items[0]
     assert first.native_id == 16041778
@@ -133,12 +133,11 @@ def test_directory_2026_users_through_the_spider():
         39884385,
     ]
     # 15 users and total_count 53904: the spider asks for the next page
-    requests = [
-        x
-        for x in spider.parse_page(response, country=None, skill=None, page=0)
-        if not isinstance(x, ProfileItem)
-    ]
+    requests = [x for x in outputs if not isinstance(x, ProfileItem)]
     assert len(requests) == 1 and "offset=100" in requests[0].url
+    listing = spider.listings["all"]
+    assert (listing.pages_read, listing.items_seen, listing.total_announced) == (1, 15, 53904)
+    assert listing.pages_requested == 2 and listing.in_flight == {1}  # page 2 asked for
 
 
 def test_user_by_id_2022_null_rate_no_code_no_reputation():

@@ -88,10 +88,12 @@ def test_robots_txt_is_obeyed(replay, tmp_path):
             "DEBUG",
         )
         paths = [r.path for r in server.requests]
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # incomplete: the listing was not read
     assert "/robots.txt" in paths
     assert not any(p.startswith("/api/users/") for p in paths)
     assert "Forbidden by robots.txt" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("freelancer_profiles: incomplete")
+    assert "country=PK page 1: robots_txt" in result.stderr
 
 
 def test_requests_keep_the_delay_floor_and_name_the_operator(replay, tmp_path):

@@ -84,7 +84,7 @@ def test_unknown_skill_stops_after_the_skill_list(replay, tmp_path):
             "crawl", "freelancer_jobs", "--skill", "Pyhton", *replay_settings(server.url, tmp_path)
         )
         paths = [r.path for r in server.api_requests()]
-    assert result.returncode == 1
+    assert result.returncode == 2  # a user mistake, found by the platform's skill list
     assert "unknown skill 'Pyhton' on freelancer (did you mean Python" in result.stderr
     assert paths == ["/api/projects/0.1/jobs/"]  # no listing was requested
     assert "Traceback" not in result.stderr

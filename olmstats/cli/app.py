@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from datetime import date
 from enum import StrEnum
@@ -14,6 +12,18 @@ import polars as pl
 import typer
 
 from olmstats.cli import display
+from olmstats.cli.options import (
+    FormatOption,
+    OutputOption,
+    StoreOption,
+    check_output,
+    check_plot,
+    finite_positive,
+    min_count_option,
+    parse_date,
+    resolve_store,
+    split_values,
+)
 from olmstats.cli.render import Format
 from olmstats.errors import InputError, StoreError
 
@@ -25,19 +35,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-StoreOption = Annotated[
-    Path, typer.Option("--store", "-s", help="Store folder.", envvar="OLM_STORE")
-]
-DEMO_KEY = "olmstats-demo-key-not-a-secret"  # the demo's data is simulated
-DEMO_MARKER = ".olm-demo-store"
-
 
 def _stderr(message: str) -> None:
     sys.stderr.write(message + "\n")
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
 # -- summary ----------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ def _split(values: list[str] | None) -> list[str]:
 
 @app.command()
 def summary(
-    store: StoreOption = Path("store"),
+    store: StoreOption = None,
     country: Annotated[
         list[str] | None,
         typer.Option("--country", "-c", help="ISO alpha-2 codes, comma separated or repeated."),
@@ -54,11 +54,11 @@ def summary(
         list[str] | None,
         typer.Option("--occupation", "-o", help="Occupation codes (see `olm occupations`)."),
     ] = None,
-    min_count: Annotated[int, typer.Option(help="Suppress cells with fewer observations.")] = 10,
+    min_count: min_count_option(10) = 10,
     since: Annotated[str | None, typer.Option(help="First snapshot date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Last snapshot date (YYYY-MM-DD).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
     full: Annotated[
         bool,
         typer.Option(
@@ -80,15 +80,18 @@ def summary(
     from olmstats import countries as country_table
     from olmstats.cli.render import render_summary
     from olmstats.schema import JOBS
-    from olmstats.store import has_data, scan_jobs, scan_profiles, simulated_origins
+    from olmstats.store import has_data, scan_jobs, scan_profiles, store_notes
     from olmstats.summary import DEFINITIONS, country_summary
 
-    codes = country_table.parse_list(",".join(_split(country))) if country else None
-    window = (_date(since, "--since"), _date(until, "--until"))
+    codes = country_table.parse_list(",".join(split_values(country))) if country else None
+    window = (parse_date(since, "--since"), parse_date(until, "--until"))
     if (plot or year) and not full:
         raise InputError("--plot and --year need --full")
     if index not in INDEX_LABELS:
         raise InputError(f"--index must be one of {', '.join(INDEX_LABELS)}")
+    check_output(output, fmt)
+    check_plot(plot)
+    store = resolve_store(store)
     profiles = scan_profiles(store)
     if full:
         _full_summary(
@@ -111,7 +114,7 @@ def summary(
             jobs,
             min_count=min_count,
             countries=codes,
-            occupations_filter=_split(occupation) or None,
+            occupations_filter=split_values(occupation) or None,
             since=window[0],
             until=window[1],
         )
@@ -120,10 +123,7 @@ def summary(
     notes = [DEFINITIONS.format(min_count=min_count)]
     if jobs is None:
         notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
-    notes += [
-        f"SIMULATED DATA: crawled from the replay of a {origin}; not real market data."
-        for origin in simulated_origins(store)
-    ]
+    notes += store_notes(store)
     title = f"Freelancer country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
 
@@ -147,7 +147,7 @@ def _full_summary(
     from olmstats.country_table import full_country_table
     from olmstats.reference import ReferenceDataWarning
     from olmstats.schema import JOBS
-    from olmstats.store import has_data, scan_jobs, simulated_origins
+    from olmstats.store import has_data, scan_jobs, store_notes
     from olmstats.summary import DEFINITIONS
 
     jobs = scan_jobs(store) if has_data(store, JOBS) else None
@@ -161,11 +161,8 @@ def _full_summary(
         table = table.filter(pl.col("country").is_in(codes))
     if table.is_empty():
         raise StoreError(f"no profiles in {store} match these filters")
-    notes = [
-        DEFINITIONS.format(min_count=min_count),
-        *result.notes,
-        *_simulated_notes(simulated_origins(store)),
-    ]
+    provenance = store_notes(store)
+    notes = [DEFINITIONS.format(min_count=min_count), *result.notes, *provenance]
     render_table(
         table,
         fmt,
@@ -184,18 +181,9 @@ def _full_summary(
             index=index,
             label=INDEX_LABELS[index],
             title=f"{index} index — {store}",
-            note=(_simulated_notes(simulated_origins(store)) or [None])[0],
+            note=_first_simulated(provenance),
         )
         _stderr(f"plot written to {plot}")
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} must be a date like 2026-11-01, got {text!r}") from None
 
 
 def _status(fmt: Format, message: str):
@@ -222,13 +210,13 @@ class View(StrEnum):
 
 @app.command()
 def progression(
-    store: StoreOption = Path("store"),
+    store: StoreOption = None,
     by: Annotated[str | None, typer.Option(help="country or occupation (default: pooled)")] = None,
     experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
     view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
-    min_count: Annotated[int, typer.Option(help="Suppress groups with fewer observations.")] = 30,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    min_count: min_count_option(30, "profiles") = 30,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Also draw median rate by experience band per group (PNG)."),
@@ -237,12 +225,13 @@ def progression(
     """Hourly-rate progression: slopes, band curves, quantiles, panel growth, trajectories."""
     from olmstats import progression as prog
     from olmstats.cli.render import render_table
-    from olmstats.store import scan_profiles, simulated_origins
+    from olmstats.store import scan_profiles, store_notes
 
-    if min_count < 1:
-        raise InputError("--min-count must be at least 1")
     exp = prog._experience(experience)
     prog._group(by)
+    check_output(output, fmt)
+    check_plot(plot)
+    store = resolve_store(store)
     profiles = scan_profiles(store)
     group_label = by or "group"
     with _status(fmt, "Estimating…"):
@@ -292,10 +281,7 @@ def progression(
             )
             formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
-    notes = [about] + [
-        f"SIMULATED DATA: crawled from the replay of a {o}; not real market data."
-        for o in simulated_origins(store)
-    ]
+    notes = [about, *store_notes(store)]
     title = f"Rate progression ({view.value}, {exp.name}) by {group_label} — {store}"
     render_table(
         table,
@@ -317,7 +303,7 @@ def progression(
             group=quantiles.columns[0],
             bands=bands,
             title=f"Median asking rate by {exp.name} — {store}",
-            note=notes[1] if len(notes) > 1 else None,
+            note=_first_simulated(notes),
         )
         _stderr(f"plot written to {plot}")
 
@@ -355,21 +341,23 @@ INDEX_LABELS = {
 
 @app.command()
 def competition(
-    store: StoreOption = Path("store"),
+    store: StoreOption = None,
     view: Annotated[CompetitionView, typer.Option(help="Which table.")] = CompetitionView.workers,
     by: Annotated[
         str, typer.Option(help="For --view bids: occupation, budget_band or employer_country.")
     ] = "occupation",
     snapshots: Annotated[str, typer.Option(help="latest or all (averaged).")] = "latest",
-    min_count: Annotated[int, typer.Option(help="Suppress cells with fewer observations.")] = 10,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    min_count: min_count_option(10) = 10,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
 ) -> None:
     """Competition: workers per open job, bids per job, supply and demand shares by country."""
     from olmstats import competition as comp
     from olmstats.cli.render import render_table
-    from olmstats.store import scan_jobs, scan_profiles, simulated_origins
+    from olmstats.store import scan_jobs, scan_profiles, store_notes
 
+    check_output(output, fmt)
+    store = resolve_store(store)
     profiles, jobs = scan_profiles(store), scan_jobs(store)
     if view is CompetitionView.workers:
         table = comp.workers_per_job(profiles, jobs, snapshots=snapshots, min_count=min_count)
@@ -388,7 +376,7 @@ def competition(
             "Shares of workers (where workers are) and of jobs (where employers are), per "
             "snapshot, as the Online Labour Index reports them."
         )
-    notes = [about, comp.COUNTED, *_simulated_notes(simulated_origins(store))]
+    notes = [about, comp.COUNTED, *store_notes(store)]
     render_table(
         table.with_columns(pl.col(pl.Float64).round(4)),
         fmt,
@@ -399,27 +387,26 @@ def competition(
     )
 
 
-def _simulated_notes(origins: list[str]) -> list[str]:
-    return [
-        f"SIMULATED DATA: crawled from the replay of a {o}; not real market data." for o in origins
-    ]
+def _first_simulated(notes: list[str]) -> str | None:
+    """The first simulated-data warning among *notes* (plots carry it under the axes)."""
+    return next((n for n in notes if n.startswith("SIMULATED DATA")), None)
 
 
 @app.command()
 def earnings(
-    store: StoreOption = Path("store"),
+    store: StoreOption = None,
     level: Annotated[Level, typer.Option(help="country, region or income_group")] = Level.country,
     year: Annotated[
         int | None,
         typer.Option(help="Reference-data year (default: snapshot year, or the latest GDP year)."),
     ] = None,
     hours: Annotated[float, typer.Option(help="Working hours a year.")] = 2000.0,
-    draws: Annotated[int, typer.Option(help="Bootstrap draws.")] = 200,
-    min_count: Annotated[int, typer.Option(help="Suppress countries with fewer rates.")] = 10,
+    draws: Annotated[int, typer.Option(min=1, help="Bootstrap draws.")] = 200,
+    min_count: min_count_option(10, "rates") = 10,
     index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.ppp,
     adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Ranked bar chart of --index with intervals (PNG)."),
@@ -431,8 +418,12 @@ def earnings(
     from olmstats.cli.render import render_table
     from olmstats.earnings import relative_earnings
     from olmstats.reference import ReferenceDataWarning
-    from olmstats.store import scan_profiles, simulated_origins
+    from olmstats.store import scan_profiles, store_notes
 
+    finite_positive(hours, "--hours")
+    check_output(output, fmt)
+    check_plot(plot)
+    store = resolve_store(store)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         with _status(fmt, "Computing indices and bootstrap intervals…"):
@@ -444,7 +435,7 @@ def earnings(
         Level.region: result.regions,
         Level.income_group: result.income_groups,
     }[level]
-    notes = result.notes + _simulated_notes(simulated_origins(store))
+    notes = result.notes + store_notes(store)
 
     render_table(
         table,
@@ -466,204 +457,9 @@ def earnings(
             title=f"{'Composition-adjusted ' if adjusted else ''}{index.value} "
             f"index, reference year {result.year} — {store}",
             label=INDEX_LABELS[index.value],
-            note=(_simulated_notes(simulated_origins(store)) or [None])[0],
+            note=_first_simulated(notes),
         )
         _stderr(f"plot written to {plot}")
-
-
-# -- crawl ------------------------------------------------------------------------------------
-
-
-@app.command()
-def crawl(
-    spider: Annotated[str, typer.Argument(help="freelancer_profiles or freelancer_jobs")],
-    country: Annotated[
-        list[str] | None, typer.Option("--country", "-c", help="ISO alpha-2 codes (profiles only).")
-    ] = None,
-    skill: Annotated[
-        list[str] | None,
-        typer.Option("--skill", "-k", help="Skill names as the platform spells them."),
-    ] = None,
-    max_pages: Annotated[int | None, typer.Option(help="Pages per listing, at most.")] = None,
-    since: Annotated[str | None, typer.Option(help="Jobs posted on or after (YYYY-MM-DD).")] = None,
-    store: StoreOption = Path("store"),
-    base_url: Annotated[str | None, typer.Option(help="API root (e.g. a replay server).")] = None,
-    progress: Annotated[bool, typer.Option(help="Show live progress.")] = True,
-    log_level: Annotated[str, typer.Option(help="Scrapy log level.")] = "INFO",
-    setting: Annotated[
-        list[str] | None,
-        typer.Option("--set", "-S", help="Scrapy setting NAME=VALUE (repeatable), as scrapy -s."),
-    ] = None,
-) -> None:
-    """Crawl one platform listing into the store (polite settings; see spiders/settings.py)."""
-    from olmstats import countries as country_table
-    from olmstats.cli.crawl import SPIDERS, project_settings, run_spiders
-    from olmstats.pseudonym import KEY_ENV, Pseudonymiser
-
-    if spider not in SPIDERS:
-        raise InputError(f"unknown spider {spider!r}: one of {', '.join(SPIDERS)}")
-    arguments: dict[str, str] = {}
-    if country:
-        if spider != "freelancer_profiles":
-            raise InputError("--country applies to freelancer_profiles only")
-        arguments["countries"] = ",".join(country_table.parse_list(",".join(_split(country))))
-    if skill:
-        arguments["skills"] = ",".join(_split(skill))
-    if max_pages is not None:
-        if max_pages < 1:
-            raise InputError("--max-pages must be at least 1")
-        arguments["max_pages"] = str(max_pages)
-    if since is not None:
-        if spider != "freelancer_jobs":
-            raise InputError("--since applies to freelancer_jobs only")
-        day = _date(since, "--since")
-        if day and day > date.today():
-            raise InputError(f"--since {day} is in the future")
-        arguments["since"] = since
-    key = os.environ.get(KEY_ENV, "")
-    if not key:
-        raise InputError(
-            f"set {KEY_ENV} to a secret of 16+ characters and keep it "
-            "(the same key links profiles across crawls)"
-        )
-    Pseudonymiser(key)  # validates the key
-    overrides: dict[str, object] = {
-        "OLM_STORE": str(store),
-        "LOG_LEVEL": log_level.upper(),
-        "OLM_PROGRESS": progress and sys.stderr.isatty(),
-    }
-    if base_url:
-        overrides["FREELANCER_API_URL"] = base_url
-    for item in setting or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"--set takes NAME=VALUE, got {item!r}")
-        overrides[name.strip()] = value
-    settings = project_settings(overrides)
-    _check_politeness(settings)
-    results = run_spiders([(spider, arguments)], overrides)
-    _report(results)
-
-
-def _check_politeness(settings: object) -> None:
-    from urllib.parse import urlsplit
-
-    from spiders.base.olm_spider import LOOPBACK_HOSTS
-    from spiders.extensions.politeness_guard import politeness_problems
-
-    host = urlsplit(settings.get("FREELANCER_API_URL")).hostname
-    problems = politeness_problems(settings, loopback=host in LOOPBACK_HOSTS)
-    if problems:
-        raise InputError("refusing to crawl " + str(host) + ": " + "; ".join(problems))
-
-
-def _report(results: list) -> None:
-    failed = [r for r in results if not r.ok]
-    for result in results:
-        _stderr(
-            f"{result.spider}: {result.items_kept} items kept, run {result.run_id}, "
-            f"finished: {result.finish_reason}"
-        )
-    if failed:
-        first = failed[0]
-        raise typer.Exit(
-            _fail(
-                f"{first.spider} stopped early ({first.finish_reason})"
-                + (f": {first.failure}" if first.failure else "")
-            )
-        )
-
-
-def _fail(message: str, code: int = 1) -> int:
-    _stderr(f"olm: error: {message}")
-    return code
-
-
-# -- demo and replay ---------------------------------------------------------------------------
-
-
-@app.command()
-def demo(
-    store: Annotated[Path, typer.Option("--store", "-s", help="Demo store (recreated).")] = Path(
-        "demo-store"
-    ),
-    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
-    profiles: Annotated[int, typer.Option(help="Simulated profiles.")] = 6000,
-    jobs: Annotated[int, typer.Option(help="Simulated open projects.")] = 2500,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-) -> None:
-    """Replay a simulated market on loopback, crawl it with the real spiders, print the table."""
-    from olmstats.cli.crawl import run_spiders
-    from olmstats.replay import FreelancerReplay, ReplayServer
-    from olmstats.simulate import MarketParameters, simulate_market
-
-    if store.exists():
-        if not (store / DEMO_MARKER).exists():
-            raise InputError(f"{store} exists and is not a demo store; pass another --store")
-        shutil.rmtree(store)
-    store.mkdir(parents=True)
-    (store / DEMO_MARKER).write_text("Created by `olm demo`; deleted by the next demo.\n")
-    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
-    _stderr(
-        f"Simulated market: {profiles} profiles in {len(market.parameters.countries)} "
-        f"countries, {jobs} open projects (seed {seed}); serving it on loopback."
-    )
-    with ReplayServer(FreelancerReplay(market)) as server:
-        overrides = replay_overrides(server.url, store, progress=sys.stderr.isatty())
-        overrides["OLM_PSEUDONYM_KEY"] = DEMO_KEY
-        countries = ",".join(c.iso2 for c in market.parameters.countries)
-        results = run_spiders(
-            [("freelancer_profiles", {"countries": countries}), ("freelancer_jobs", {})], overrides
-        )
-    _report(results)
-    summary(
-        store=store,
-        country=None,
-        occupation=None,
-        min_count=10,
-        since=None,
-        until=None,
-        fmt=fmt,
-        output=None,
-    )
-
-
-def replay_overrides(url: str, store: Path, *, progress: bool) -> dict[str, object]:
-    """Settings for crawling a loopback replay: the only case allowed to lift the delay."""
-    return {
-        "FREELANCER_API_URL": url + "/api",
-        "OLM_STORE": str(store),
-        "DOWNLOAD_DELAY": 0,
-        "AUTOTHROTTLE_ENABLED": False,
-        "CONCURRENT_REQUESTS": 16,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-        "LOG_LEVEL": "WARNING",
-        "OLM_PROGRESS": progress,
-    }
-
-
-@app.command()
-def replay(
-    port: Annotated[int, typer.Option(help="Loopback port (0 picks a free one).")] = 8765,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
-    profiles: Annotated[int, typer.Option(help="Simulated profiles.")] = 6000,
-    jobs: Annotated[int, typer.Option(help="Simulated open projects.")] = 2500,
-) -> None:
-    """Serve the simulated market in Freelancer's API format on 127.0.0.1 until Ctrl-C."""
-    import time
-
-    from olmstats.replay import FreelancerReplay, ReplayServer
-    from olmstats.simulate import MarketParameters, simulate_market
-
-    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
-    try:
-        server = ReplayServer(FreelancerReplay(market), port=port)
-    except OSError as exc:
-        raise InputError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    with server:
-        _stderr(f"Replaying {market.origin} at {server.url}/api (Ctrl-C stops)")
-        while True:
-            time.sleep(3600)
 
 
 # -- reference data ------------------------------------------------------------------------------
@@ -702,7 +498,8 @@ def reference_update(
     try:
         written = update(target)
     except OfflineError as exc:
-        raise typer.Exit(_fail(str(exc))) from None
+        _stderr(f"olm: error: {exc}")
+        raise typer.Exit(1) from None
     for path in written:
         _stderr(f"wrote {path}")
 
@@ -723,22 +520,6 @@ def schema(dataset: Annotated[str, typer.Argument(help="profiles or jobs")] = "p
         print(describe(DATASETS[dataset]))
 
 
-@app.command()
-def runs(store: StoreOption = Path("store")) -> None:
-    """List the crawl runs recorded in a store."""
-    import polars as pl
-
-    from olmstats.store import read_runs
-
-    table = read_runs(store)
-    if table.is_empty():
-        raise StoreError(f"no run records in {store}")
-    with pl.Config(
-        tbl_rows=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True
-    ):
-        print(table.drop("base_url"))
-
-
 @app.command("occupations")
 def occupation_list() -> None:
     """The six Online Labour Index occupation codes."""
@@ -746,3 +527,7 @@ def occupation_list() -> None:
 
     for code, occ in occupations().items():
         print(f"{code:24} {occ.label}")
+
+
+# The commands in their own modules register themselves on `app`.
+from olmstats.cli import crawling, store_commands  # noqa: E402, F401

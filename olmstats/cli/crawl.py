@@ -1,29 +1,60 @@
-"""Run the Scrapy spiders in this process (Scrapy is imported only here)."""
+"""Run the Scrapy spiders in this process (Scrapy is imported only here) and say how they ended.
+
+Each run's outcome comes from the run record extension (stats ``olm/outcome`` and
+``olm/problems``); :func:`report` prints one line per run - the last thing ``olm crawl`` prints -
+and returns the exit code documented in :mod:`olmstats.store.runs`.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 from olmstats.errors import InputError
+from olmstats.store.runs import EXIT_COMPLETE, Outcome, exit_code
 
-SPIDERS = ("freelancer_profiles", "freelancer_jobs")
-#: Finish reasons that mean the crawl did what it was asked.
-CLEAN_FINISHES = {"finished"}
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 @dataclass(frozen=True)
 class CrawlResult:
     spider: str
     run_id: str
+    status: str
     finish_reason: str
-    failure: str | None
-    items_kept: int
+    problems: list[str] = field(default_factory=list)
+    items_kept: int = 0
+    items_dropped: int = 0
+    items_lost: int = 0
+    listings: int = 0
+    listings_read: int = 0
+    record_problem: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.finish_reason in CLEAN_FINISHES or self.finish_reason.startswith("closespider_")
+        return self.status == Outcome.complete
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.status, self.finish_reason)
+
+    def line(self) -> str:
+        """One line: outcome, rows written, listings, why not complete, run id."""
+        text = (
+            f"{self.spider}: {self.status} — {self.items_kept:,} items written to the store, "
+            f"{self.items_dropped:,} dropped"
+        )
+        if self.items_lost:
+            text += f", {self.items_lost:,} lost (never written)"
+        if self.listings:
+            text += f"; {self.listings_read} of {self.listings} listings read to the end"
+        if self.problems:
+            text += "; " + "; ".join(self.problems)
+        if self.record_problem:
+            text += f"; run record not written: {self.record_problem}"
+        return text + f" (run {self.run_id})"
 
 
 def project_settings(overrides: dict[str, Any]) -> Any:
@@ -37,17 +68,37 @@ def project_settings(overrides: dict[str, Any]) -> Any:
     return settings
 
 
+def spider_names(settings: Any) -> list[str]:
+    """The spiders Scrapy finds in SPIDER_MODULES."""
+    from scrapy.spiderloader import get_spider_loader
+
+    return sorted(get_spider_loader(settings).list())
+
+
+def check_spider(name: str, settings: Any) -> None:
+    names = spider_names(settings)
+    if name not in names:
+        raise InputError(f"unknown spider {name!r}: one of {', '.join(names)}")
+
+
+def _sum(stats: dict[str, Any], prefix: str) -> int:
+    return sum(
+        v
+        for k, v in stats.items()
+        if k.startswith(prefix) and "/" not in k.removeprefix(prefix) and isinstance(v, int)
+    )
+
+
 def run_spiders(
     jobs: list[tuple[str, dict[str, str]]], overrides: dict[str, Any]
 ) -> list[CrawlResult]:
     """Run each (spider name, arguments) concurrently in one Scrapy process; block until done."""
-    for name, _ in jobs:
-        if name not in SPIDERS:
-            raise InputError(f"unknown spider {name!r}: one of {', '.join(SPIDERS)}")
     settings = project_settings(overrides)
+    for name, _ in jobs:
+        check_spider(name, settings)
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER defaults to True
+    process = CrawlerProcess(settings)  # LOG_ENABLED=False: a NullHandler, a quiet terminal
     crawlers = []
     for name, arguments in jobs:
         crawler = process.create_crawler(name)
@@ -55,16 +106,50 @@ def run_spiders(
         crawlers.append(crawler)
     process.start()
     results = []
-    for crawler in crawlers:
-        stats = crawler.stats
-        kept = sum(v for k, v in stats.get_stats().items() if k.startswith("olm/store/rows/"))
+    for (name, arguments), crawler in zip(jobs, crawlers, strict=True):
+        spider = getattr(crawler, "spider", None)
+        try:
+            stats = crawler.stats.get_stats()
+        except RuntimeError:  # the crawler never started
+            stats = {}
+        if spider is None:
+            results.append(
+                CrawlResult(
+                    name,
+                    arguments.get("run_id", "-"),
+                    str(Outcome.failed),
+                    "not_started",
+                    ["the spider could not be created (see --log-level ERROR)"],
+                )
+            )
+            continue
+        listings = getattr(spider, "listings", None)
         results.append(
             CrawlResult(
-                spider=crawler.spider.name,
-                run_id=crawler.spider.run_id,
-                finish_reason=str(stats.get_value("finish_reason") or "unknown"),
-                failure=stats.get_value("olm/failure"),
-                items_kept=kept,
+                spider=spider.name,
+                run_id=spider.run_id,
+                status=str(stats.get("olm/outcome") or Outcome.failed),
+                finish_reason=str(stats.get("finish_reason") or "unknown"),
+                problems=list(
+                    stats.get("olm/problems")
+                    or ([] if stats.get("olm/outcome") else ["the crawl ended without an outcome"])
+                ),
+                items_kept=_sum(stats, "olm/store/rows/"),
+                items_dropped=_sum(stats, "olm/drop/"),
+                items_lost=_sum(stats, "olm/store/lost/"),
+                listings=len(listings) if listings is not None else 0,
+                listings_read=(len(listings) - len(listings.not_read())) if listings else 0,
+                record_problem=stats.get("olm/run_record/not_written"),
             )
         )
     return results
+
+
+def report(results: list[CrawlResult]) -> int:
+    """Print each run's outcome line on stderr; the exit code of the worst run."""
+    for result in results:
+        sys.stderr.write(result.line() + "\n")
+    codes = [r.exit_code for r in results if r.exit_code != EXIT_COMPLETE]
+    # failed first, then bad arguments, blocked, incomplete
+    priority = {4: 0, 2: 1, 5: 2, 3: 3}
+    return min(codes, key=lambda c: priority.get(c, 0)) if codes else EXIT_COMPLETE

@@ -102,7 +102,7 @@ def render_table(
             sys.stderr.write(f"note: {note}\n")
     shown = display(table) if display else table
     if fmt is Format.parquet:
-        table.write_parquet(output)
+        _write(output, lambda: table.write_parquet(output))
         return
     if fmt is Format.csv:
         text = table.write_csv()
@@ -126,7 +126,17 @@ def render_table(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write(output, lambda: output.write_text(text, encoding="utf-8"))
+
+
+def _write(output: Path, write: Callable[[], object]) -> None:
+    """Run *write*; a file-system failure is one line naming --output and the reason."""
+    try:
+        write()
+    except OSError as exc:
+        raise InputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"cannot write --output {output}: {str(exc).splitlines()[0]}") from None
 
 
 def _publication_table(shown: pl.DataFrame, fmt: Format, title: str, notes: list[str]) -> str:

@@ -1,9 +1,14 @@
-"""Shared logic of the Freelancer.com API spiders: URLs, bootstrap lists, paging, API errors.
+"""Shared logic of the Freelancer.com API spiders: URLs, bootstrap lists, paging, API envelopes.
 
 Subclasses say which endpoint they list, which detail switches they need, and how to turn one
-page into items; this class resolves skill names to ids (``/projects/0.1/jobs/``, once per run)
-and country codes to the platform's names (``/common/0.1/countries/``), then pages each listing
-with ``limit``/``offset`` until an empty page, ``total_count`` or ``max_pages``.
+entry into an item; this class resolves skill names to ids (``/projects/0.1/jobs/``, once per
+run) and country codes to the platform's names (``/common/0.1/countries/``), then pages each
+listing with ``limit``/``offset`` until an empty page, ``total_count`` or ``max_pages``.
+
+A page whose envelope is not what the API promises (not JSON, ``status`` not ``success``,
+``result`` null or of the wrong type, a non-numeric ``total_count``) fails its listing with
+reason ``malformed_page`` or ``api_error``; the other listings go on. An entry that is not a JSON
+object is dropped and counted (``olm/drop/malformed_entry``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,19 @@ from spiders.base.olm_spider import OlmSpider
 
 #: One object of the API's JSON (a user, a project, a ``result``).
 Entry = dict[str, Any]
+
+
+class MalformedPageError(Exception):
+    """A page that is not what the API promises; *reason* is the page-failure reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def listing_label(country: str | None, skill: str | None) -> str:
+    parts = [f"country={country}" if country else "", f"skill={skill}" if skill else ""]
+    return " ".join(p for p in parts if p) or "all"
 
 
 class FreelancerApiSpider(OlmSpider):
@@ -51,12 +69,23 @@ class FreelancerApiSpider(OlmSpider):
 
     # -- bootstrap: skill ids and country names --------------------------------------------------
 
+    def listing_filters(self) -> Iterator[tuple[str | None, str | None]]:
+        """(country code, skill name) for every listing to page through."""
+        country_list = (self.country_codes or [None]) if self.lists_by_country else [None]
+        return itertools.product(country_list, self.skill_names or [None])
+
+    def planned_listings(self) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (listing_label(country, skill), {"country": country, "skill": skill})
+            for country, skill in self.listing_filters()
+        ]
+
     async def start_listing(self) -> AsyncIterator[scrapy.Request]:
         self.skills_by_name: dict[str, dict[str, Any]] = {}
         self.country_names: dict[str, str] = {}
         if self.skill_names:
-            yield scrapy.Request(
-                self.api_url("projects/0.1/jobs/"), callback=self.parse_skill_list, dont_filter=True
+            yield self.bootstrap_request(
+                self.api_url("projects/0.1/jobs/"), self.parse_skill_list, "the skill list"
             )
         elif self.lists_by_country and self.country_codes:
             yield self.country_list_request()
@@ -65,21 +94,38 @@ class FreelancerApiSpider(OlmSpider):
                 yield request
 
     def country_list_request(self) -> scrapy.Request:
-        return scrapy.Request(
-            self.api_url("common/0.1/countries/"),
-            callback=self.parse_country_list,
-            dont_filter=True,
+        return self.bootstrap_request(
+            self.api_url("common/0.1/countries/"), self.parse_country_list, "the country list"
         )
 
+    def bootstrap_result(self, response: Response, expected: type) -> Any:
+        try:
+            result = self.api_result(response)
+        except MalformedPageError as exc:
+            self.listing_page_failed(response.request, exc.reason, str(exc))
+            return None
+        if not isinstance(result, expected):
+            self.listing_page_failed(
+                response.request,
+                "malformed_page",
+                f"result is {type(result).__name__}, expected {expected.__name__}",
+            )
+            return None
+        return result
+
     def parse_skill_list(self, response: Response) -> Iterator[scrapy.Request]:
-        result = self.api_result(response)
-        for skill in result if isinstance(result, list) else []:
+        result = self.bootstrap_result(response, list)
+        if result is None:
+            return
+        for skill in result:
+            if not isinstance(skill, dict):
+                continue
             for key in (skill.get("name"), skill.get("seo_url")):
-                if key:
+                if key and skill.get("id") is not None:
                     self.skills_by_name.setdefault(str(key).strip().lower(), skill)
         unknown = [n for n in self.skill_names if n.strip().lower() not in self.skills_by_name]
         if unknown:
-            known = sorted({s["name"] for s in self.skills_by_name.values()})
+            known = sorted({str(s["name"]) for s in self.skills_by_name.values()})
             hints = countries.closest_names(unknown[0], known)
             hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
             raise self.fail(
@@ -91,10 +137,15 @@ class FreelancerApiSpider(OlmSpider):
             yield from self.first_pages()
 
     def parse_country_list(self, response: Response) -> Iterator[scrapy.Request]:
-        result = self.api_result(response)
-        for entry in (result or {}).get("countries", []):
+        result = self.bootstrap_result(response, dict)
+        if result is None:
+            return
+        entries = result.get("countries")
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
             iso2 = countries.resolve(entry.get("code"), entry.get("name"))
-            if iso2 and entry.get("name"):
+            if iso2 and isinstance(entry.get("name"), str):
                 self.country_names.setdefault(iso2, entry["name"])
         missing = [c for c in self.country_codes if c not in self.country_names]
         if missing:
@@ -104,11 +155,6 @@ class FreelancerApiSpider(OlmSpider):
         yield from self.first_pages()
 
     # -- listing ---------------------------------------------------------------------------------
-
-    def listing_filters(self) -> Iterator[tuple[str | None, str | None]]:
-        """(country code, skill name) for every listing to page through."""
-        country_list = (self.country_codes or [None]) if self.lists_by_country else [None]
-        return itertools.product(country_list, self.skill_names or [None])
 
     def first_pages(self) -> Iterator[scrapy.Request]:
         for country, skill in self.listing_filters():
@@ -131,35 +177,62 @@ class FreelancerApiSpider(OlmSpider):
             ("compact", "true"),
             *((switch, "true") for switch in self.detail_switches),
         ]
-        return scrapy.Request(
+        return self.listing_request(
+            listing_label(country, skill),
+            page,
             self.api_url(self.listing_path, params),
-            callback=self.parse_page,
-            cb_kwargs={"country": country, "skill": skill, "page": page},
+            self.parse_page,
+            country=country,
+            skill=skill,
         )
 
     def extra_params(self) -> list[tuple[str, Any]]:
         return []
 
+    def page_entries(self, response: Response) -> tuple[dict[str, Any], list[Any], int | None]:
+        """(result, entries, total_count) of a listing page; MalformedPageError if it is not one."""
+        result = self.api_result(response)
+        if not isinstance(result, dict):
+            raise MalformedPageError(
+                "malformed_page", f"result is {type(result).__name__}, expected an object"
+            )
+        entries = result.get(self.entries_key)
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise MalformedPageError(
+                "malformed_page",
+                f"result.{self.entries_key} is {type(entries).__name__}, expected a list",
+            )
+        total = result.get("total_count")
+        if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+            raise MalformedPageError("malformed_page", f"total_count is {total!r}, not a count")
+        return result, entries, total
+
     def parse_page(
-        self, response: Response, country: str | None, skill: str | None, page: int
+        self,
+        response: Response,
+        label: str,
+        page: int,
+        country: str | None,
+        skill: str | None,
     ) -> Iterator[Any]:
-        result = self.api_result(response) or {}
+        try:
+            result, entries, total = self.page_entries(response)
+        except MalformedPageError as exc:
+            self.listing_page_failed(response.request, exc.reason, str(exc))
+            return
         observed_at = datetime.now(UTC)
-        entries = result.get(self.entries_key) or []
         skill_name = self.skill_display_name(skill)
         for entry in entries:
+            if not isinstance(entry, dict):
+                self.crawler.stats.inc_value("olm/drop/malformed_entry")
+                continue
             yield self.item_from(
                 entry, result, observed_at=observed_at, country=country, skill=skill_name
             )
-        total = result.get("total_count")
-        if page == 0:
-            self.listings.append({"country": country, "skill": skill, "total_count": total})
-        self.crawler.stats.inc_value("olm/pages")
-        more = entries and (total is None or (page + 1) * self.page_size < total)
-        if more and (self.max_pages is None or page + 1 < self.max_pages):
+        if self.page_read(label, page, items=len(entries), total=total, page_size=self.page_size):
             yield self.page_request(country, skill, page + 1)
-        elif more:
-            self.crawler.stats.inc_value("olm/listing/stopped_at_max_pages")
 
     def item_from(
         self,
@@ -174,21 +247,24 @@ class FreelancerApiSpider(OlmSpider):
         raise NotImplementedError
 
     def skill_display_name(self, skill: str | None) -> str | None:
-        return self.skills_by_name[skill.strip().lower()]["name"] if skill else None
+        return str(self.skills_by_name[skill.strip().lower()]["name"]) if skill else None
 
     # -- API envelope ----------------------------------------------------------------------------
 
     def api_result(self, response: Response) -> Any:
-        """``result`` of a success envelope; stop the spider on an error envelope."""
+        """``result`` of a success envelope; MalformedPageError for anything else."""
+        if not response.body.strip():
+            raise MalformedPageError("malformed_page", "empty body")
         try:
             data = response.json()
-        except ValueError:
-            raise self.fail(
-                "unexpected_response", f"expected JSON from {response.url}, got something else"
-            ) from None
-        if not isinstance(data, dict) or data.get("status") != "success":
-            code = data.get("error_code") if isinstance(data, dict) else None
-            message = data.get("message") if isinstance(data, dict) else None
+        except (ValueError, AttributeError):
+            raise MalformedPageError("malformed_page", "not JSON") from None
+        if not isinstance(data, dict):
+            raise MalformedPageError(
+                "malformed_page", f"JSON {type(data).__name__}, not an envelope"
+            )
+        if data.get("status") != "success":
+            code = data.get("error_code")
             self.crawler.stats.inc_value(f"olm/api_error/{code or 'unknown'}")
-            raise self.fail("api_error", f"API error {code}: {message} ({response.url})")
+            raise MalformedPageError("api_error", f"API error {code}: {data.get('message')}")
         return data.get("result")

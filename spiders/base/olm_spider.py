@@ -1,20 +1,40 @@
-"""The base of every olmstats spider: run identity, argument checking, one-line failures."""
+"""The base of every olmstats spider: run identity, arguments, listings and their outcomes.
+
+Arguments are validated when the spider is built; a bad one is reported as a single ERROR line
+and the spider closes with reason ``bad_arguments`` before sending any request.
+
+Every paged query is a *listing* (:mod:`spiders.base.listings`): requests made with
+:meth:`OlmSpider.listing_request` are counted, their failures after retries arrive in
+:meth:`OlmSpider.page_failed` (errback), an exception in their callback in
+:meth:`OlmSpider.callback_failed` (``spider_error``), and :meth:`OlmSpider.page_read` decides
+whether the listing goes on. Requests the listings depend on (a skill or country list) are
+*bootstrap* requests: if one fails, the run fails.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from olmstats import countries as country_table
 from olmstats.errors import InputError
+from spiders.base.listings import CALLBACK_ERROR, ListingBook, failure_reason
+from spiders.stopping import stop_crawl
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LISTING = "olm_listing"
+PAGE = "olm_page"
+BOOTSTRAP = "olm_bootstrap"
 
 
 def parse_skill_names(text: str | None) -> list[str]:
@@ -58,12 +78,13 @@ def new_run_id(spider_name: str, started_at: datetime) -> str:
     return f"{started_at:%Y%m%dT%H%M%SZ}-{spider_name}-{secrets.token_hex(3)}"
 
 
-class OlmSpider(scrapy.Spider):
-    """Common behaviour: a run id and snapshot date, validated arguments, clean stops.
+def short(exc: BaseException, limit: int = 200) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    Arguments are validated when the spider is built; a bad one is reported as a single
-    ERROR line and the spider closes with reason ``bad_arguments`` before sending any request.
-    """
+
+class OlmSpider(scrapy.Spider):
+    """Common behaviour: a run id and snapshot date, validated arguments, listing outcomes."""
 
     platform: str = ""
     #: Arguments this spider accepts (Scrapy passes unknown ``-a`` options too; we refuse them).
@@ -76,7 +97,7 @@ class OlmSpider(scrapy.Spider):
         self.snapshot_date = self.started_at.date()
         self.run_id = kwargs.get("run_id") or new_run_id(self.name, self.started_at)
         self.argument_error: str | None = None
-        self.listings: list[dict[str, Any]] = []
+        self.listings: ListingBook | None = None
         try:
             unknown = set(self.arguments) - self.accepted_arguments - {"run_id"}
             if unknown:
@@ -87,6 +108,14 @@ class OlmSpider(scrapy.Spider):
             self.parse_arguments(**{k: v for k, v in self.arguments.items() if k != "run_id"})
         except InputError as exc:
             self.argument_error = str(exc)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.listings = ListingBook(crawler)
+        crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        return spider
 
     def parse_arguments(
         self,
@@ -116,9 +145,93 @@ class OlmSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error:
             raise self.fail("bad_arguments", self.argument_error)
+        for label, filters in self.planned_listings():
+            self.listings.open(label, filters)
         async for request in self.start_listing():
             yield request
+
+    def planned_listings(self) -> list[tuple[str, dict[str, Any]]]:
+        """(label, filters) of every listing this run sets out to read."""
+        raise NotImplementedError
 
     async def start_listing(self) -> AsyncIterator[Any]:
         raise NotImplementedError
         yield  # pragma: no cover
+
+    # -- requests and their outcomes ---------------------------------------------------------
+
+    def listing_request(
+        self, label: str, page: int, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+    ) -> scrapy.Request:
+        """The request for page *page* (0-based) of listing *label*, counted as requested."""
+        self.listings.requested(label, page)
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.page_failed,
+            cb_kwargs={"label": label, "page": page, **cb_kwargs},
+            meta={LISTING: label, PAGE: page},
+        )
+
+    def bootstrap_request(
+        self, url: str, callback: Callable[..., Any], what: str
+    ) -> scrapy.Request:
+        """A request every listing depends on (*what*: "the skill list", ...)."""
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.page_failed,
+            dont_filter=True,
+            meta={BOOTSTRAP: what},
+        )
+
+    def page_read(
+        self, label: str, page: int, *, items: int, total: int | None, page_size: int
+    ) -> bool:
+        """Record that *page* was read; True if the listing goes on to the next page."""
+        self.listings.read(label, page, items=items, total=total)
+        if items == 0:
+            self.listings.ended(label, "empty_page")
+        elif total is not None and (page + 1) * page_size >= total:
+            self.listings.ended(label, "total_count")
+        elif self.max_pages is not None and page + 1 >= self.max_pages:
+            self.listings.ended(label, "max_pages")
+        else:
+            return True
+        return False
+
+    def listing_page_failed(self, request: scrapy.Request, reason: str, detail: str = "") -> None:
+        """Page of *request* failed for good with *reason*; the listing ends there."""
+        meta = request.meta
+        if BOOTSTRAP in meta:
+            stop_crawl(
+                self.crawler,
+                "bootstrap_failed",
+                f"{self.name}: could not read {meta[BOOTSTRAP]} ({reason}"
+                + (f": {detail}" if detail else "")
+                + f"; {request.url})",
+            )
+            return
+        if LISTING in meta:
+            self.listings.failed(meta[LISTING], meta[PAGE], reason, detail, request.url)
+
+    def page_failed(self, failure: Failure) -> None:
+        """Errback: a request failed after its retries, or was refused (robots.txt, a stop)."""
+        request = failure.request
+        reason = failure_reason(failure)
+        if reason != "robots_txt":
+            self.logger.warning("%s failed: %s", request.url, reason)
+        self.listing_page_failed(request, reason, short(failure.value))
+
+    def callback_failed(self, failure: Failure, response: Response, spider: Any) -> None:
+        """``spider_error``: the callback raised while reading a page."""
+        if spider is not self:
+            return
+        self.crawler.stats.inc_value("olm/errors/callback")
+        self.crawler.stats.inc_value(f"olm/errors/callback/{type(failure.value).__name__}")
+        self.listing_page_failed(response.request, CALLBACK_ERROR, short(failure.value))
+
+    def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
+        """A request the scheduler refused: its page is lost, and said to be."""
+        if spider is self:
+            self.listing_page_failed(request, "dropped")

@@ -44,9 +44,11 @@ class ProgressExtension:
             for k, v in stats.get_stats().items()
             if k.startswith("olm/drop/") and k.count("/") == 2
         )
+        failed = stats.get_value("olm/page/failed", 0)
         return (
-            f"{spider.name}: {stats.get_value('olm/pages', 0)} pages, "
-            f"{kept} items kept, {dropped} dropped"
+            f"{spider.name}: {stats.get_value('olm/pages', 0)} pages read"
+            + (f", {failed} failed" if failed else "")
+            + f", {kept} items written to the store, {dropped} dropped"
         )
 
     def opened(self, spider: Spider) -> None:

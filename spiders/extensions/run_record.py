@@ -1,14 +1,25 @@
-"""Write a run record for every crawl: <store>/runs/<run_id>.json.
+"""The run record of every crawl: <store>/runs/<run_id>.json, and the run's outcome.
 
-Written when the spider opens (status ``running``) and rewritten when it closes (status
-``finished``), atomically both times, so a killed crawl still leaves a record saying it never
-finished. Contents: spider, arguments, politeness settings, start and end, items kept and dropped
-by reason, data-quality counts, response codes, finish reason, files written, where the data came
-from (``platform`` or the replay's simulated origin) and the pseudonym key's fingerprint.
+Created exclusively when the spider opens (status ``running``; a run id already in the store is
+refused with reason ``run_id_exists`` before any request), rewritten as soon as the first
+response says where the data comes from (``platform``, or the replay's simulated origin; the
+``OLM_DATA_ORIGIN`` setting names it up front), and rewritten when the spider closes with the
+outcome (:mod:`olmstats.store.runs`: ``complete``, ``incomplete``, ``blocked`` or ``failed``)
+and the problems that decided it. A killed crawl therefore leaves a record that says
+``running`` and still names its data origin. Beside the record the run keeps a hidden
+256 KiB reserve file, removed at the end: on a full disk its space takes the last record, so
+that even then the record says the run failed.
+
+Contents: spider, arguments, politeness settings, start and end, items kept (rows durably in
+the store) and dropped by reason, items lost (passed every check but never written), every
+listing with its pages and outcome, data-quality counts, response codes, files written, where
+the data came from and the pseudonym key's fingerprint. The outcome is also left in the stats
+(``olm/outcome``, ``olm/problems``) for the caller.
 """
 
 from __future__ import annotations
 
+import contextlib
 import platform as host_platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,28 +28,95 @@ from typing import Any, Self
 import scrapy
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from olmstats import __version__
+from olmstats.errors import StoreWriteError
 from olmstats.schema import SCHEMA_VERSION
-from olmstats.store import write_run_record
+from olmstats.store import Outcome, create_run_record, update_run_record
+from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX, run_record_path
+from olmstats.store.runs import RUNNING
+from olmstats.store.writing import write_new_file
 
 REPLAY_HEADER = b"X-Olm-Replay"
 POLITENESS_SETTINGS = (
     "ROBOTSTXT_OBEY",
     "AUTOTHROTTLE_ENABLED",
     "DOWNLOAD_DELAY",
+    "DOWNLOAD_DELAY_JITTER",
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "USER_AGENT",
     "RETRY_TIMES",
 )
+#: Finish reasons that mean the run could not do its job.
+FAILED_REASONS = frozenset(
+    {
+        "bad_arguments",
+        "unknown_skill",
+        "unknown_country",
+        "no_pseudonym_key",
+        "impolite_settings",
+        "store_write_failed",
+        "run_id_exists",
+        "bootstrap_failed",
+    }
+)
+
+
+#: Space kept free for the run's last record, so that a full disk can still be reported.
+RESERVE_BYTES = 256 * 1024
+
+
+def reserve_space(path: Path) -> None:
+    """Write *path* (hidden, RESERVE_BYTES of zeros); StoreWriteError if the disk cannot."""
+    write_new_file(path, lambda handle: handle.write(b"\0" * RESERVE_BYTES))
+
+
+def counts(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    """{rest of key: value} of the stats under *prefix* (one level)."""
+    return {
+        key.removeprefix(prefix): value
+        for key, value in stats.items()
+        if key.startswith(prefix) and "/" not in key.removeprefix(prefix)
+    }
+
+
+def classify_run(reason: str, spider: Spider, stats: dict[str, Any]) -> tuple[str, list[str]]:
+    """(status, problems) of a run that closed with finish reason *reason*."""
+    failure = stats.get("olm/failure")
+    write_failure = stats.get("olm/store/write_failed")
+    if write_failure:
+        return Outcome.failed, [f"store_write_failed: {write_failure}"]
+    if reason in FAILED_REASONS:
+        return Outcome.failed, [f"{reason}: {failure}" if failure else reason]
+    if reason.startswith("blocked_") or reason == "rate_limited":
+        return Outcome.blocked, [f"{reason}: {failure}" if failure else reason]
+    problems = []
+    if reason != "finished":
+        problems.append(f"stopped early ({reason})" + (f": {failure}" if failure else ""))
+    listings = getattr(spider, "listings", None)
+    not_read = listings.not_read() if listings is not None else []
+    if not_read:
+        shown = "; ".join(item.describe() for item in not_read[:3])
+        more = f"; and {len(not_read) - 3} more" if len(not_read) > 3 else ""
+        problems.append(f"{len(not_read)} of {len(listings)} listings not read: {shown}{more}")
+    callback_errors = stats.get("olm/errors/callback", 0)
+    if callback_errors:
+        problems.append(f"{callback_errors} spider callback error(s)")
+    pipeline_errors = stats.get("olm/errors/pipeline", 0)
+    if pipeline_errors:
+        problems.append(f"{pipeline_errors} item(s) lost to pipeline errors")
+    return (Outcome.incomplete if problems else Outcome.complete), problems
 
 
 class RunRecordExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.store = Path(crawler.settings.get("OLM_STORE"))
-        self.replay_origin: str | None = None
+        self.data_origin: str | None = crawler.settings.get("OLM_DATA_ORIGIN") or None
+        self.owns_record = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -46,70 +124,145 @@ class RunRecordExtension:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
+
+    # -- signals ---------------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        run_id = spider.run_id
+        taken = run_record_path(self.store, run_id).exists() or any(
+            self.store.glob(f"*/platform=*/snapshot_date=*/part-{run_id}-*")
+        )
+        try:
+            if taken:
+                raise CloseSpider("run_id_exists")
+            create_run_record(self.store, self.record(spider, status=RUNNING))
+            self.owns_record = True
+            reserve_space(self.reserve_path(spider))
+        except CloseSpider:
+            self.refuse(spider, "run_id_exists", f"run id {run_id} already exists in {self.store}")
+        except StoreWriteError as exc:
+            self.refuse(spider, "store_write_failed", str(exc))
+
+    def refuse(self, spider: Spider, reason: str, message: str) -> None:
+        """Close before any request: the record cannot be created."""
+        self.crawler.stats.set_value("olm/failure", message)
+        if not self.owns_record:
+            self.crawler.stats.set_value("olm/run_record/not_written", message)
+        spider.logger.error(message)
+        raise CloseSpider(reason)
 
     def response_received(
         self, response: Response, request: scrapy.Request, spider: Spider
     ) -> None:
+        if self.data_origin is not None:
+            return
         origin = response.headers.get(REPLAY_HEADER)
-        if origin and self.replay_origin is None:
-            self.replay_origin = origin.decode("utf-8", "replace")
+        self.data_origin = origin.decode("utf-8", "replace") if origin else "platform"
+        self.write(spider, status=RUNNING)
 
-    def spider_opened(self, spider: Spider) -> None:
-        write_run_record(self.store, self.record(spider, status="running"))
+    def item_error(self, item: Any, response: Response, spider: Spider, failure: Failure) -> None:
+        self.crawler.stats.inc_value("olm/errors/pipeline")
+        self.crawler.stats.inc_value(f"olm/errors/pipeline/{type(failure.value).__name__}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        write_run_record(self.store, self.record(spider, status="finished", reason=reason))
+        stats = self.crawler.stats
+        listings = getattr(spider, "listings", None)
+        if listings is not None:
+            listings.close(stopped=reason != "finished")
+        status, problems = classify_run(reason, spider, stats.get_stats())
+        stats.set_value("olm/outcome", str(status))
+        stats.set_value("olm/problems", problems)
+        self.write(spider, status=str(status), reason=reason, problems=problems)
 
-    def record(self, spider: Spider, *, status: str, reason: str | None = None) -> dict[str, Any]:
+    # -- the record ------------------------------------------------------------------------------
+
+    def reserve_path(self, spider: Spider) -> Path:
+        return self.store / RUNS_DIR / f"{TEMP_PREFIX}{spider.run_id}.reserve{TEMP_SUFFIX}"
+
+    def write(self, spider: Spider, **fields: Any) -> None:
+        if not self.owns_record:
+            return
+        final = fields.get("status") != RUNNING
+        reserve = self.reserve_path(spider)
+        try:
+            try:
+                update_run_record(self.store, self.record(spider, **fields))
+            except StoreWriteError:
+                if not final or not reserve.exists():
+                    raise
+                reserve.unlink()  # the disk is full: the reserved space takes the last record
+                update_run_record(self.store, self.record(spider, **fields))
+        except StoreWriteError as exc:
+            stats = self.crawler.stats
+            stats.set_value("olm/run_record/not_written", str(exc))
+            if fields.get("status") != RUNNING:
+                stats.set_value("olm/outcome", str(Outcome.failed))
+                stats.set_value(
+                    "olm/problems", [*(stats.get_value("olm/problems") or []), str(exc)]
+                )
+            spider.logger.error(str(exc))
+        finally:
+            if final:
+                with contextlib.suppress(OSError):
+                    reserve.unlink()
+
+    def record(
+        self,
+        spider: Spider,
+        *,
+        status: str,
+        reason: str | None = None,
+        problems: list[str] | None = None,
+    ) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats()
         settings = self.crawler.settings
         run_id = spider.run_id
-        kept = {
-            key.rsplit("/", 1)[1]: value
-            for key, value in stats.items()
-            if key.startswith("olm/store/rows/")
-        }
-        dropped = {
-            key.removeprefix("olm/drop/"): value
-            for key, value in stats.items()
-            if key.startswith("olm/drop/")
-        }
         quality = {
             key.removeprefix("olm/"): value
             for key, value in stats.items()
             if key.startswith("olm/")
-            and not key.startswith(("olm/drop", "olm/store/", "olm/failure", "olm/pseudonym_key"))
+            and not key.startswith(
+                (
+                    "olm/drop",
+                    "olm/store/",
+                    "olm/failure",
+                    "olm/pseudonym_key",
+                    "olm/outcome",
+                    "olm/problems",
+                    "olm/run_record",
+                    "olm/stop_reason",
+                )
+            )
         }
-        statuses = {
-            key.rsplit("/", 1)[1]: value
-            for key, value in stats.items()
-            if key.startswith("downloader/response_status_count/")
-        }
-        files = sorted(
-            str(p.relative_to(self.store))
-            for p in self.store.glob(f"*/platform=*/snapshot_date=*/part-{run_id}-*")
-        )
+        listings = getattr(spider, "listings", None)
+        ended = status != RUNNING
         return {
             "run_id": run_id,
             "spider": spider.name,
             "platform": getattr(spider, "platform", None),
             "status": status,
             "finish_reason": reason,
+            "problems": problems or [],
             "arguments": getattr(spider, "arguments", {}),
             "base_url": getattr(spider, "base_url", None),
-            "data_origin": self.replay_origin or ("platform" if status == "finished" else None),
+            "data_origin": self.data_origin,
             "started_at": spider.started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat() if status == "finished" else None,
+            "finished_at": datetime.now(UTC).isoformat() if ended else None,
             "snapshot_date": spider.snapshot_date.isoformat(),
-            "items_kept": kept,
-            "items_dropped": dropped,
+            "items_kept": counts(stats, "olm/store/rows/"),
+            "items_lost": counts(stats, "olm/store/lost/"),
+            "items_dropped": counts(stats, "olm/drop/"),
             "data_quality": quality,
-            "listings": getattr(spider, "listings", []),
+            "listings": listings.as_records() if listings is not None else [],
             "requests": stats.get("downloader/request_count", 0),
-            "response_status": statuses,
+            "response_status": counts(stats, "downloader/response_status_count/"),
             "retries": stats.get("retry/count", 0),
-            "files": files,
+            "files": sorted(
+                str(p.relative_to(self.store))
+                for p in self.store.glob(f"*/platform=*/snapshot_date=*/part-{run_id}-*.parquet")
+            ),
             "politeness": {name: settings.get(name) for name in POLITENESS_SETTINGS},
             "pseudonym_key_fingerprint": stats.get("olm/pseudonym_key_fingerprint"),
             "failure": stats.get("olm/failure"),

@@ -13,10 +13,9 @@ from typing import Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from spiders.stopping import stop_crawl
+from spiders.stopping import CrawlStopped, stop_crawl
 
 MARKERS: dict[str, tuple[str, ...]] = {
     "incapsula": ("_incapsula_resource", "incapsula incident id"),
@@ -74,7 +73,9 @@ class BlockDetectionMiddleware:
         """Once blocked, nothing more leaves: requests already scheduled are refused."""
         if self.blocked:
             self.crawler.stats.inc_value("olm/block/requests_refused")
-            raise IgnoreRequest(f"crawl stopped after a {self.blocked} page")
+            raise CrawlStopped(
+                f"blocked_{self.blocked}", f"crawl stopped after a {self.blocked} page"
+            )
 
     def process_response(self, request: Request, response: Response) -> Response:
         spider = self.crawler.spider
@@ -89,4 +90,4 @@ class BlockDetectionMiddleware:
             f"blocked: {response.url} answered HTTP {response.status} with a {kind} "
             "page; stopping instead of retrying",
         )
-        raise IgnoreRequest(f"block page ({kind})")
+        raise CrawlStopped(f"blocked_{kind}", f"block page ({kind})")

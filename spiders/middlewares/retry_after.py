@@ -18,13 +18,12 @@ from typing import Self
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
-from spiders.stopping import stop_crawl
+from spiders.stopping import CrawlStopped, stop_crawl
 
 RATE_LIMIT_CODES = {429, 503}
 
@@ -117,4 +116,4 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     def _stop(self, message: str) -> None:
         stop_crawl(self.crawler, "rate_limited", f"rate limited: {message}; stopping")
-        raise IgnoreRequest(message)
+        raise CrawlStopped("rate_limited", message)

@@ -82,7 +82,8 @@ def job_from_project(
 ) -> JobItem:
     """An active-projects object → JobItem; *owners* is ``result.users`` (keyed by str id)."""
     owner_id = project.get("owner_id")
-    owner = (owners or {}).get(str(owner_id)) if owner_id is not None else None
+    owners = owners if isinstance(owners, dict) else {}
+    owner = owners.get(str(owner_id)) if owner_id is not None else None
     return JobItem(
         platform=PLATFORM,
         run_id=run_id,

@@ -4,14 +4,33 @@ Jobs carry the platform's own rate with each listing (``currency.exchange_rate``
 it is used as sent and recorded as ``fx_source = "platform:currency.exchange_rate"``. Amounts
 already in US$ use rate 1 (``"identity"``). A non-US$ amount without a usable rate is dropped as
 ``missing_fx_rate``: a guessed conversion would be a silent error.
+
+Plausibility, in US$ (ranges in olmstats.schema): a rate more than three times away from the
+shipped WDI official rate of the listing's year (``olmstats.reference.official_usd_per_unit``)
+is dropped as ``implausible_fx_rate`` (currencies without a reference rate are counted under
+``olm/fx/unchecked/<code>``); an asking rate outside ``hourly_rate_usd``'s range, a budget or
+mean bid above its range (or above ``MAX_HOURLY_USD`` per hour for hourly projects) is set to
+null with its US$ value and counted under ``olm/fix/<column>``.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from olmstats.money import FX_IDENTITY, FX_PLATFORM
-from spiders.items import OlmItem
+from olmstats.reference import official_usd_per_unit
+from olmstats.schema import MAX_HOURLY_USD
+from spiders.items import JobItem, OlmItem
 from spiders.pipelines.stage import Stage
 from spiders.pipelines.validate import as_float
+
+#: Largest ratio between the platform's rate and the reference rate (either way).
+FX_TOLERANCE = 3.0
+
+
+@cache
+def reference_rate(currency: str, year: int) -> tuple[float, int] | None:
+    return official_usd_per_unit(currency, year)
 
 
 class MoneyToUsdPipeline(Stage):
@@ -27,7 +46,37 @@ class MoneyToUsdPipeline(Stage):
             rate, source = as_float(item.fx_usd_per_unit), FX_PLATFORM
             if rate is None or rate <= 0:
                 raise self.drop(item, "missing_fx_rate", f"{currency}: {item.fx_usd_per_unit!r}")
+            self.check_rate(item, currency, rate)
         item.fx_usd_per_unit, item.fx_source = rate, source
-        for (_, usd_field), amount in zip(item.money_fields, amounts, strict=True):
-            setattr(item, usd_field, None if amount is None else amount * rate)
+        for (field, usd_field), amount in zip(item.money_fields, amounts, strict=True):
+            usd = None if amount is None else amount * rate
+            if usd is not None and not self.plausible(item, usd_field, usd):
+                self.count(f"fix/{usd_field}")
+                setattr(item, field, None)
+                usd = None
+            setattr(item, usd_field, usd)
         return item
+
+    def check_rate(self, item: OlmItem, currency: str, rate: float) -> None:
+        year = (
+            item.posted_at if isinstance(item, JobItem) and item.posted_at else item.observed_at
+        ).year
+        reference = reference_rate(currency, year)
+        if reference is None:
+            self.count(f"fx/unchecked/{currency}")
+            return
+        expected, used = reference
+        if not 1 / FX_TOLERANCE <= rate / expected <= FX_TOLERANCE:
+            raise self.drop(
+                item,
+                "implausible_fx_rate",
+                f"{currency} at {rate} US$ against {expected:.6g} (WDI {used})",
+            )
+
+    @staticmethod
+    def plausible(item: OlmItem, usd_field: str, usd: float) -> bool:
+        if not item.dataset.column(usd_field).within(usd):
+            return False
+        return not (
+            isinstance(item, JobItem) and item.job_type == "hourly" and usd > MAX_HOURLY_USD
+        )

@@ -1,8 +1,14 @@
-"""Stage 7: append items to the Parquet store (olmstats.store.PartWriter), atomically.
+"""Stage 7: append items to the Parquet store (olmstats.store.PartWriter), exclusively.
 
 Settings: ``OLM_STORE`` (folder), ``OLM_STORE_ROWS_PER_FILE`` (rows buffered before a part file
 is written; also the most a killed crawl can lose). Only the dataset's documented columns are
-written. Stats: ``olm/store/rows/<dataset>``, ``olm/store/files/<dataset>``.
+written.
+
+Kept means written: ``olm/store/rows/<dataset>`` counts rows in part files that are complete
+and in place, never rows still buffered. Before the first request the store is probed with a
+real write; a store that cannot be written stops the crawl there, and a write that fails later
+stops it at once. Either way the finish reason is ``store_write_failed``, the rows that did not
+reach the store are counted under ``olm/store/lost/<dataset>``, and no temporary file is left.
 """
 
 from __future__ import annotations
@@ -10,10 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DropItem
 
-from olmstats.store import PartWriter
+from olmstats.errors import StoreWriteError
+from olmstats.store import PartWriter, probe_writable
 from spiders.items import OlmItem
 from spiders.pipelines.stage import Stage
+from spiders.stopping import stop_crawl
+
+REASON = "store_write_failed"
 
 
 class ParquetStorePipeline(Stage):
@@ -22,9 +33,21 @@ class ParquetStorePipeline(Stage):
         self.store = Path(crawler.settings.get("OLM_STORE"))
         self.rows_per_file = crawler.settings.getint("OLM_STORE_ROWS_PER_FILE")
         self.writers: dict[str, PartWriter] = {}
+        self.failure: str | None = None
+
+    def open_spider(self) -> None:
+        try:
+            probe_writable(self.store, self.crawler.spider.run_id)
+        except StoreWriteError as exc:
+            self.failed(str(exc))
+            raise CloseSpider(REASON) from None
 
     def process_item(self, item: OlmItem) -> OlmItem:
-        writer = self.writers.get(item.dataset.name)
+        name = item.dataset.name
+        if self.failure is not None:
+            self.count(f"store/lost/{name}")
+            raise DropItem(f"{name} not written: {self.failure}")
+        writer = self.writers.get(name)
         if writer is None:
             spider = self.crawler.spider
             writer = PartWriter(
@@ -35,15 +58,43 @@ class ParquetStorePipeline(Stage):
                 run_id=spider.run_id,
                 rows_per_file=self.rows_per_file,
             )
-            self.writers[item.dataset.name] = writer
-        before = len(writer.files)
-        writer.add({name: getattr(item, name) for name in item.dataset.column_names})
-        self.count(f"store/rows/{item.dataset.name}")
-        if len(writer.files) != before:
-            self.count(f"store/files/{item.dataset.name}")
+            self.writers[name] = writer
+        try:
+            self.written(
+                writer, writer.add({c: getattr(item, c) for c in item.dataset.column_names})
+            )
+        except StoreWriteError as exc:
+            self.lost(writer, str(exc))
+            stop_crawl(self.crawler, REASON, str(exc))
+            raise DropItem(f"{name} not written: {exc}") from None
         return item
 
     def close_spider(self) -> None:
-        for name, writer in self.writers.items():
-            if writer.flush() is not None:
-                self.count(f"store/files/{name}")
+        for writer in self.writers.values():
+            if self.failure is not None:
+                self.count(f"store/lost/{writer.dataset.name}", writer.discard())
+                continue
+            try:
+                self.written(writer, writer.flush())
+            except StoreWriteError as exc:
+                self.lost(writer, str(exc))
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def written(self, writer: PartWriter, path: Path | None) -> None:
+        if path is None:
+            return
+        name = writer.dataset.name
+        rows = writer.rows_written - self.stats.get_value(f"olm/store/rows/{name}", 0)
+        self.count(f"store/rows/{name}", rows)
+        self.count(f"store/files/{name}")
+
+    def lost(self, writer: PartWriter, message: str) -> None:
+        self.failed(message)
+        self.count(f"store/lost/{writer.dataset.name}", writer.discard())
+
+    def failed(self, message: str) -> None:
+        self.failure = message
+        self.stats.set_value("olm/store/write_failed", message)
+        if self.stats.get_value("olm/failure") is None:
+            self.stats.set_value("olm/failure", message)

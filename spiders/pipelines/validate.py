@@ -2,9 +2,12 @@
 
 Drop reasons (stats ``olm/drop/<reason>``): ``missing_id``, ``invalid_id``,
 ``missing_country`` (profiles), ``invalid_rate``, ``invalid_job_type``, ``missing_currency``,
-``invalid_budget``, ``missing_posted_time``. Values that are merely implausible are set to null
-and counted under ``olm/fix/<what>`` instead (e.g. a registration date in the future), and the
-platform's 0 for "no rating yet" becomes null, never a zero rating.
+``invalid_budget``, ``missing_posted_time``, ``posted_in_future`` (later than the fetch plus
+``CLOCK_SKEW_SECONDS``), ``posted_too_early`` (before ``EARLIEST_DATE``). Values of optional
+fields that are of the wrong type or outside their documented range (``Column.valid`` in
+olmstats.schema) are set to null and counted under ``olm/fix/<what>`` instead (e.g. a
+registration date in the future, 50,000 bids), and the platform's 0 for "no rating yet" becomes
+null, never a zero rating. Amounts are checked in US$ by the money stage.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from olmstats.schema import CLOCK_SKEW_SECONDS, EARLIEST_DATE, JOBS, PROFILES, Dataset
 from spiders.items import JobItem, OlmItem, ProfileItem
 from spiders.pipelines.stage import Stage
 
 JOB_TYPES = {"fixed", "hourly"}
+EARLIEST = datetime.fromisoformat(EARLIEST_DATE).replace(tzinfo=UTC)
 
 
 def as_int(value: Any) -> int | None:
@@ -41,6 +46,17 @@ def as_float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A UTC datetime from unix seconds (int, integral float or digits); None otherwise."""
+    seconds = as_int(value)
+    if seconds is None or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond year 9999
+        return None
 
 
 class ValidatePipeline(Stage):
@@ -73,17 +89,15 @@ class ValidatePipeline(Stage):
         if item.hourly_rate is None:
             self.count("profile/no_rate")
         item.registration_date = self._registration_date(item)
-        item.reviews = self._count_field(item.reviews, "reviews")
-        item.jobs_completed = self._count_field(item.jobs_completed, "jobs_completed")
-        item.jobs_total = self._count_field(item.jobs_total, "jobs_total")
+        item.reviews = self._count_field(item.reviews, "reviews", PROFILES)
+        item.jobs_completed = self._count_field(item.jobs_completed, "jobs_completed", PROFILES)
+        item.jobs_total = self._count_field(item.jobs_total, "jobs_total", PROFILES)
         has_reviews = bool(item.reviews)
-        item.rating = self._share(item.rating, 0.0, 5.0, "rating") if has_reviews else None
-        item.on_time = self._share(item.on_time, 0.0, 1.0, "on_time") if has_reviews else None
-        item.on_budget = self._share(item.on_budget, 0.0, 1.0, "on_budget") if has_reviews else None
+        item.rating = self._share(item.rating, "rating") if has_reviews else None
+        item.on_time = self._share(item.on_time, "on_time") if has_reviews else None
+        item.on_budget = self._share(item.on_budget, "on_budget") if has_reviews else None
         item.completion_rate = (
-            self._share(item.completion_rate, 0.0, 1.0, "completion_rate")
-            if item.jobs_total
-            else None
+            self._share(item.completion_rate, "completion_rate") if item.jobs_total else None
         )
         item.earnings_score = as_float(item.earnings_score)
 
@@ -91,27 +105,27 @@ class ValidatePipeline(Stage):
         raw = item.registration_time_raw
         if raw is None:
             return None
-        seconds = as_int(raw)
+        when = timestamp(raw)
         latest = item.observed_at + timedelta(days=1)
-        if seconds is None or seconds <= 0 or datetime.fromtimestamp(seconds, UTC) > latest:
+        if when is None or not EARLIEST <= when <= latest:
             self.count("fix/invalid_registration_date")
             return None
-        return datetime.fromtimestamp(seconds, UTC).date()
+        return when.date()
 
-    def _count_field(self, value: Any, name: str) -> int | None:
+    def _count_field(self, value: Any, name: str, dataset: Dataset) -> int | None:
         if value is None:
             return None
         number = as_int(value)
-        if number is None or number < 0:
+        if number is None or number < 0 or not dataset.column(name).within(number):
             self.count(f"fix/invalid_{name}")
             return None
         return number
 
-    def _share(self, value: Any, low: float, high: float, name: str) -> float | None:
+    def _share(self, value: Any, name: str) -> float | None:
         if value is None:
             return None
         number = as_float(value)
-        if number is None or not low <= number <= high:
+        if number is None or not PROFILES.column(name).within(number):
             self.count(f"fix/invalid_{name}")
             return None
         return number
@@ -124,10 +138,14 @@ class ValidatePipeline(Stage):
         if not isinstance(item.currency, str) or len(item.currency.strip()) != 3:
             raise self.drop(item, "missing_currency", repr(item.currency))
         item.currency = item.currency.strip().upper()
-        seconds = as_int(item.posted_time_raw)
-        if seconds is None or seconds <= 0:
+        posted = timestamp(item.posted_time_raw)
+        if posted is None:
             raise self.drop(item, "missing_posted_time", repr(item.posted_time_raw))
-        item.posted_at = datetime.fromtimestamp(seconds, UTC)
+        if posted > item.observed_at + timedelta(seconds=CLOCK_SKEW_SECONDS):
+            raise self.drop(item, "posted_in_future", f"{posted} > {item.observed_at}")
+        if posted < EARLIEST:
+            raise self.drop(item, "posted_too_early", str(posted))
+        item.posted_at = posted
         low, high = as_float(item.budget_min), as_float(item.budget_max)
         if (
             (item.budget_min is not None and low is None)
@@ -138,9 +156,9 @@ class ValidatePipeline(Stage):
         ):
             raise self.drop(item, "invalid_budget", f"{item.budget_min!r}-{item.budget_max!r}")
         item.budget_min, item.budget_max = low, high
-        item.bid_count = self._count_field(item.bid_count, "bid_count")
+        item.bid_count = self._count_field(item.bid_count, "bid_count", JOBS)
         item.bid_avg = as_float(item.bid_avg) if item.bid_count else None
-        item.bid_period_days = self._count_field(item.bid_period_days, "bid_period")
+        item.bid_period_days = self._count_field(item.bid_period_days, "bid_period_days", JOBS)
         item.language = item.language if isinstance(item.language, str) else None
         if item.owner_native_id is not None:
             owner = as_int(item.owner_native_id)

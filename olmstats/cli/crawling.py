@@ -1,0 +1,213 @@
+"""`olm crawl`, `olm demo`, `olm replay`: crawling, and the loopback market it can crawl.
+
+``olm crawl`` keeps Scrapy's log off the terminal unless ``--log-level`` asks for it: a
+progress line while it runs, then one outcome line per run, the last thing it prints, and the
+exit code of :mod:`olmstats.store.runs` (0 complete, 2 bad arguments, 3 incomplete, 4 failed,
+5 blocked or rate-limited).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from olmstats.cli.app import app, summary
+from olmstats.cli.options import (
+    DEFAULT_STORE,
+    DEMO_MARKER,
+    FormatOption,
+    log_level,
+    parse_date,
+    parse_settings,
+    split_values,
+)
+from olmstats.cli.render import Format
+from olmstats.errors import InputError
+
+DEMO_KEY = "olmstats-demo-key-not-a-secret"  # the demo's data is simulated
+
+
+@app.command()
+def crawl(
+    spider: Annotated[str, typer.Argument(help="freelancer_profiles or freelancer_jobs")],
+    country: Annotated[
+        list[str] | None, typer.Option("--country", "-c", help="ISO alpha-2 codes (profiles only).")
+    ] = None,
+    skill: Annotated[
+        list[str] | None,
+        typer.Option("--skill", "-k", help="Skill names as the platform spells them."),
+    ] = None,
+    max_pages: Annotated[int | None, typer.Option(help="Pages per listing, at most.")] = None,
+    since: Annotated[str | None, typer.Option(help="Jobs posted on or after (YYYY-MM-DD).")] = None,
+    store: Annotated[
+        Path, typer.Option("--store", "-s", help="Store folder to write.", envvar="OLM_STORE")
+    ] = DEFAULT_STORE,
+    base_url: Annotated[str | None, typer.Option(help="API root (e.g. a replay server).")] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run (default: time, spider, random suffix).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show live progress.")] = True,
+    level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="Show Scrapy's log at this level (default: off)."),
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-S", help="Scrapy setting NAME=VALUE (repeatable), as scrapy -s."),
+    ] = None,
+) -> None:
+    """Crawl one platform listing into the store (polite settings; see spiders/settings.py)."""
+    from olmstats import countries as country_table
+    from olmstats.cli.crawl import check_spider, project_settings, report, run_spiders
+    from olmstats.pseudonym import KEY_ENV, Pseudonymiser
+    from olmstats.store import run_record_path
+    from olmstats.store.layout import check_run_id
+
+    overrides: dict[str, object] = {
+        "OLM_STORE": str(store),
+        "OLM_PROGRESS": progress and sys.stderr.isatty(),
+        **log_level(level),
+        **parse_settings(setting),
+    }
+    if base_url:
+        overrides["FREELANCER_API_URL"] = base_url
+    settings = project_settings(overrides)
+    check_spider(spider, settings)
+    arguments: dict[str, str] = {}
+    if country:
+        if spider != "freelancer_profiles":
+            raise InputError("--country applies to freelancer_profiles only")
+        arguments["countries"] = ",".join(country_table.parse_list(",".join(split_values(country))))
+    if skill:
+        arguments["skills"] = ",".join(split_values(skill))
+    if max_pages is not None:
+        if max_pages < 1:
+            raise InputError("--max-pages must be at least 1")
+        arguments["max_pages"] = str(max_pages)
+    if since is not None:
+        if spider != "freelancer_jobs":
+            raise InputError("--since applies to freelancer_jobs only")
+        day = parse_date(since, "--since")
+        if day and day > date.today():
+            raise InputError(f"--since {day} is in the future")
+        arguments["since"] = since
+    if run_id is not None:
+        arguments["run_id"] = check_run_id(run_id)
+        if run_record_path(store, run_id).exists():
+            raise InputError(f"run id {run_id} already exists in {store}; choose another")
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        raise InputError(
+            f"set {KEY_ENV} to a secret of 16+ characters and keep it "
+            "(the same key links profiles across crawls)"
+        )
+    Pseudonymiser(key)  # validates the key
+    check_politeness(settings)
+    raise typer.Exit(report(run_spiders([(spider, arguments)], overrides)))
+
+
+def check_politeness(settings: object) -> None:
+    from urllib.parse import urlsplit
+
+    from spiders.base.olm_spider import LOOPBACK_HOSTS
+    from spiders.extensions.politeness_guard import politeness_problems
+
+    host = urlsplit(settings.get("FREELANCER_API_URL")).hostname
+    problems = politeness_problems(settings, loopback=host in LOOPBACK_HOSTS)
+    if problems:
+        raise InputError("refusing to crawl " + str(host) + ": " + "; ".join(problems))
+
+
+@app.command()
+def demo(
+    store: Annotated[Path, typer.Option("--store", "-s", help="Demo store (recreated).")] = Path(
+        "demo-store"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
+    profiles: Annotated[int, typer.Option(min=1, help="Simulated profiles.")] = 6000,
+    jobs: Annotated[int, typer.Option(min=1, help="Simulated open projects.")] = 2500,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Replay a simulated market on loopback, crawl it with the real spiders, print the table."""
+    from olmstats.cli.crawl import report, run_spiders
+    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.simulate import MarketParameters, simulate_market
+
+    if store.exists():
+        if not (store / DEMO_MARKER).exists():
+            raise InputError(f"{store} exists and is not a demo store; pass another --store")
+        shutil.rmtree(store)
+    store.mkdir(parents=True)
+    (store / DEMO_MARKER).write_text("Created by `olm demo`; deleted by the next demo.\n")
+    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
+    sys.stderr.write(
+        f"Simulated market: {profiles} profiles in {len(market.parameters.countries)} "
+        f"countries, {jobs} open projects (seed {seed}); serving it on loopback.\n"
+    )
+    with ReplayServer(FreelancerReplay(market)) as server:
+        overrides = replay_overrides(server.url, store, progress=sys.stderr.isatty())
+        overrides["OLM_PSEUDONYM_KEY"] = DEMO_KEY
+        overrides["OLM_DATA_ORIGIN"] = market.origin
+        countries = ",".join(c.iso2 for c in market.parameters.countries)
+        results = run_spiders(
+            [("freelancer_profiles", {"countries": countries}), ("freelancer_jobs", {})], overrides
+        )
+    code = report(results)
+    if code:
+        raise typer.Exit(code)
+    summary(
+        store=store,
+        country=None,
+        occupation=None,
+        min_count=10,
+        since=None,
+        until=None,
+        fmt=fmt,
+        output=None,
+    )
+
+
+def replay_overrides(url: str, store: Path, *, progress: bool) -> dict[str, object]:
+    """Settings for crawling a loopback replay: the only case allowed to lift the delay."""
+    return {
+        "FREELANCER_API_URL": url + "/api",
+        "OLM_STORE": str(store),
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "LOG_ENABLED": False,
+        "OLM_PROGRESS": progress,
+    }
+
+
+@app.command()
+def replay(
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Loopback port (0 picks a free one).")
+    ] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 20261125,
+    profiles: Annotated[int, typer.Option(min=1, help="Simulated profiles.")] = 6000,
+    jobs: Annotated[int, typer.Option(min=1, help="Simulated open projects.")] = 2500,
+) -> None:
+    """Serve the simulated market in Freelancer's API format on 127.0.0.1 until Ctrl-C."""
+    import time
+
+    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.simulate import MarketParameters, simulate_market
+
+    market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
+    try:
+        server = ReplayServer(FreelancerReplay(market), port=port)
+    except OSError as exc:
+        raise InputError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    with server:
+        sys.stderr.write(f"Replaying {market.origin} at {server.url}/api (Ctrl-C stops)\n")
+        while True:
+            time.sleep(3600)

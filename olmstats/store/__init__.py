@@ -1,0 +1,94 @@
+"""The Parquet store: append-only part files, run records, readers that cannot double-count.
+
+::
+
+    store/
+      profiles/platform=freelancer/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
+      jobs/platform=freelancer/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
+      runs/<run_id>.json
+
+- :mod:`~olmstats.store.writing`: files appear whole and exclusively (nothing is replaced);
+  a failed write leaves nothing behind and says why.
+- :mod:`~olmstats.store.scanning`: readers take only the writer's own files and keep one row
+  per entity per snapshot; damaged files are skipped with a StoreWarning.
+- :mod:`~olmstats.store.runs`: run records, outcomes, exit codes, provenance notes.
+- :mod:`~olmstats.store.check`: ``olm store check``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from olmstats.errors import StoreWarning
+from olmstats.schema import DATASETS, JOBS, PROFILES
+from olmstats.store.check import StoreReport, check_store
+from olmstats.store.layout import partition_dir, run_record_path
+from olmstats.store.runs import (
+    EXIT_CODES,
+    Outcome,
+    create_run_record,
+    exit_code,
+    iter_run_records,
+    load_run_records,
+    provenance_notes,
+    read_runs,
+    update_run_record,
+)
+from olmstats.store.scanning import StoreProblem, has_data, index_dataset, scan
+from olmstats.store.writing import PartWriter, probe_writable, write_frame
+
+
+def scan_profiles(store: Path | str) -> pl.LazyFrame:
+    """Freelancer profiles in *store* (schema: ``olmstats.schema.PROFILES``).
+
+    One row per profile per snapshot date; :func:`olmstats.summary.latest_per_profile` keeps
+    each profile's most recent.
+    """
+    return scan(store, PROFILES)
+
+
+def scan_jobs(store: Path | str) -> pl.LazyFrame:
+    """Open projects in *store* (schema: ``olmstats.schema.JOBS``), one row per project per
+    snapshot date."""
+    return scan(store, JOBS)
+
+
+def store_notes(store: Path | str) -> list[str]:
+    """Provenance notes for tables built from *store*'s profiles and jobs."""
+    run_ids: set[str] = set()
+    for dataset in (PROFILES, JOBS):
+        run_ids |= index_dataset(store, dataset).run_ids()
+    return provenance_notes(store, run_ids)
+
+
+__all__ = [
+    "DATASETS",
+    "EXIT_CODES",
+    "JOBS",
+    "PROFILES",
+    "Outcome",
+    "PartWriter",
+    "StoreProblem",
+    "StoreReport",
+    "StoreWarning",
+    "check_store",
+    "create_run_record",
+    "exit_code",
+    "has_data",
+    "index_dataset",
+    "iter_run_records",
+    "load_run_records",
+    "partition_dir",
+    "probe_writable",
+    "provenance_notes",
+    "read_runs",
+    "run_record_path",
+    "scan",
+    "scan_jobs",
+    "scan_profiles",
+    "store_notes",
+    "update_run_record",
+    "write_frame",
+]

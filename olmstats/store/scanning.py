@@ -1,0 +1,278 @@
+"""Reading the store: only the writer's own files, one row per entity per snapshot.
+
+Readers list each dataset's partition folders themselves and take a file only when it is one
+the writer made (its name, its Parquet footer, its stamped identity: see
+:mod:`olmstats.store.layout`). Anything else - a truncated or unreadable file, a foreign schema
+or mismatched dtypes, a folder such as ``snapshot_date=notadate``, a stray or misplaced copy -
+is skipped and named: one :class:`~olmstats.errors.StoreWarning` per scan, and every problem in
+``olm store check``.
+
+**The counting rule.** A scan returns one row per entity per snapshot: per (``platform``,
+dataset key, ``snapshot_date``), the row observed last (latest ``observed_at``, then the later
+run id). A second run on the same day, a re-crawl after a kill or a stray copy therefore changes
+no count. Within one run each entity is stored once (the writer checks it), so only partitions
+holding several runs, or files too old to carry their full identity, need deduplicating.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from olmstats.errors import StoreError, StoreWarning
+from olmstats.schema import PARTITION_COLUMNS, Dataset
+from olmstats.store.layout import (
+    META_DATASET,
+    META_PLATFORM,
+    META_RUN_ID,
+    META_SEQ,
+    META_SNAPSHOT,
+    PART_PATTERN,
+    PLATFORM_PATTERN,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    PartFile,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """Something in a store that readers skip: where, what kind, and a one-line explanation."""
+
+    path: Path
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}: {self.message}"
+
+
+#: Problems that are harmless leftovers rather than skipped data.
+LEFTOVER_KINDS = frozenset({"temporary_file"})
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetIndex:
+    """The files of one dataset that readers take, and the problems they skipped."""
+
+    dataset: Dataset
+    files: tuple[PartFile, ...]
+    problems: tuple[StoreProblem, ...]
+
+    @property
+    def skipped(self) -> tuple[StoreProblem, ...]:
+        return tuple(p for p in self.problems if p.kind not in LEFTOVER_KINDS)
+
+    def partitions(self) -> dict[tuple[str, date], list[PartFile]]:
+        grouped: dict[tuple[str, date], list[PartFile]] = defaultdict(list)
+        for part in self.files:
+            grouped[(part.platform, part.snapshot_date)].append(part)
+        return dict(grouped)
+
+    def run_ids(self) -> set[str]:
+        return {part.run_id for part in self.files}
+
+
+def _partition_value(name: str, key: str) -> str | None:
+    prefix = f"{key}="
+    return name[len(prefix) :] if name.startswith(prefix) else None
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _children(folder: Path) -> Iterator[Path]:
+    try:
+        yield from sorted(folder.iterdir())
+    except OSError as exc:
+        raise StoreError(f"cannot list {folder}: {exc.strerror or exc}") from None
+
+
+def index_dataset(store: Path | str, dataset: Dataset) -> DatasetIndex:
+    """Walk ``<store>/<dataset>/`` and sort every entry into taken files and problems."""
+    root = Path(store) / dataset.name
+    files: list[PartFile] = []
+    problems: list[StoreProblem] = []
+    if not root.is_dir():
+        return DatasetIndex(dataset, (), ())
+    for platform_dir in _children(root):
+        if platform_dir.name.startswith(TEMP_PREFIX):
+            continue
+        platform = _partition_value(platform_dir.name, "platform")
+        if not platform_dir.is_dir() or platform is None or not PLATFORM_PATTERN.match(platform):
+            problems.append(
+                StoreProblem(
+                    platform_dir,
+                    "bad_partition" if platform_dir.is_dir() else "stray_file",
+                    "not a platform=<name> folder written by olmstats",
+                )
+            )
+            continue
+        for day_dir in _children(platform_dir):
+            if day_dir.name.startswith(TEMP_PREFIX):
+                continue
+            value = _partition_value(day_dir.name, "snapshot_date")
+            try:
+                day = date.fromisoformat(value) if value and len(value) == 10 else None
+            except ValueError:
+                day = None
+            if not day_dir.is_dir() or day is None:
+                problems.append(
+                    StoreProblem(
+                        day_dir,
+                        "bad_partition" if day_dir.is_dir() else "stray_file",
+                        f"folder name {day_dir.name!r} is not snapshot_date=<YYYY-MM-DD>",
+                    )
+                )
+                continue
+            for path in _children(day_dir):
+                found = _inspect_file(path, dataset, platform, day)
+                if isinstance(found, PartFile):
+                    files.append(found)
+                elif found is not None:
+                    problems.append(found)
+    return DatasetIndex(dataset, tuple(files), tuple(problems))
+
+
+def _inspect_file(
+    path: Path, dataset: Dataset, platform: str, day: date
+) -> PartFile | StoreProblem | None:
+    name = path.name
+    if name.startswith(TEMP_PREFIX):
+        if name.endswith(TEMP_SUFFIX):
+            return StoreProblem(
+                path,
+                "temporary_file",
+                "left by a write that never finished (a killed crawl); safe to delete",
+            )
+        return None  # hidden files of other programs (.DS_Store ...)
+    match = PART_PATTERN.match(name)
+    if path.is_dir() or match is None:
+        return StoreProblem(
+            path, "stray_file", "not a part-<run_id>-<seq>.parquet file written by olmstats"
+        )
+    try:
+        metadata = pl.read_parquet_metadata(path)
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:
+        return StoreProblem(
+            path, "unreadable", f"not a readable Parquet file (truncated?): {first_line(exc)}"
+        )
+    expected = dataset.polars_schema
+    missing = [c for c in expected if c not in schema]
+    if missing:
+        return StoreProblem(
+            path,
+            "foreign_schema",
+            f"lacks {dataset.name} columns {missing[:4]}{' …' if len(missing) > 4 else ''}",
+        )
+    wrong = [
+        f"{c} is {schema[c]}, expected {expected[c]}" for c in expected if schema[c] != expected[c]
+    ]
+    if wrong:
+        return StoreProblem(path, "mismatched_dtypes", "; ".join(wrong[:3]))
+    run_id, seq = match.group("run_id"), int(match.group("seq"))
+    if metadata.get(META_DATASET) != dataset.name or metadata.get(META_RUN_ID) != run_id:
+        return StoreProblem(
+            path,
+            "foreign_file",
+            f"its metadata does not say it is {dataset.name} of run {run_id} "
+            f"(dataset {metadata.get(META_DATASET)!r}, run {metadata.get(META_RUN_ID)!r})",
+        )
+    stamped = (metadata.get(META_PLATFORM), metadata.get(META_SNAPSHOT), metadata.get(META_SEQ))
+    if stamped == (None, None, None):
+        return PartFile(path, platform, day, run_id, seq, verified=False)
+    if stamped != (platform, day.isoformat(), str(seq)):
+        return StoreProblem(
+            path,
+            "misplaced_copy",
+            f"a copy of platform={stamped[0]}/snapshot_date={stamped[1]}/part {stamped[2]} of "
+            f"run {run_id}; readers take the original only",
+        )
+    return PartFile(path, platform, day, run_id, seq)
+
+
+def require_store(store: Path | str) -> Path:
+    path = Path(store)
+    if not path.is_dir():
+        if path.exists():
+            raise StoreError(f"store {path} is a file, not a folder")
+        raise StoreError(f"store not found: {path} (crawl into it first, e.g. `olm demo`)")
+    return path
+
+
+def has_data(store: Path | str, dataset: Dataset) -> bool:
+    """Whether *store* holds any file named like a part file of *dataset* (not validated)."""
+    root = Path(store) / dataset.name
+    return root.is_dir() and any(root.glob("platform=*/snapshot_date=*/part-*.parquet"))
+
+
+def warn_skipped(store: Path, index: DatasetIndex, stacklevel: int = 3) -> None:
+    skipped = index.skipped
+    if not skipped:
+        return
+    first = skipped[0]
+    warnings.warn(
+        StoreWarning(
+            f"{len(skipped)} damaged or foreign {index.dataset.name} "
+            f"entr{'y' if len(skipped) == 1 else 'ies'} in {store} skipped "
+            f"(first: {first.path} — {first.kind}); `olm store check {store}` lists them"
+        ),
+        stacklevel=stacklevel,
+    )
+
+
+def scan_index(index: DatasetIndex) -> pl.LazyFrame:
+    """One LazyFrame over the index's files: one row per entity per snapshot."""
+    dataset = index.dataset
+    key = dataset.column_names[0]
+    clean: list[str] = []
+    dirty: list[str] = []
+    for parts in index.partitions().values():
+        several_runs = len({p.run_id for p in parts}) > 1
+        target = dirty if several_runs or not all(p.verified for p in parts) else clean
+        target.extend(str(p.path) for p in parts)
+    frames = []
+    for paths, deduplicate in ((clean, False), (dirty, True)):
+        if not paths:
+            continue
+        frame = pl.scan_parquet(
+            paths,
+            hive_partitioning=True,
+            hive_schema=PARTITION_COLUMNS,
+            schema=dataset.polars_schema,
+            extra_columns="ignore",
+        ).select(*PARTITION_COLUMNS, *dataset.column_names)
+        if deduplicate:
+            frame = frame.sort("observed_at", "run_id").unique(
+                subset=["platform", key, "snapshot_date"], keep="last"
+            )
+        frames.append(frame)
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+
+
+def scan(store: Path | str, dataset: Dataset) -> pl.LazyFrame:
+    """Lazily scan one dataset: its documented columns, then ``platform`` and ``snapshot_date``.
+
+    One row per entity per snapshot (the counting rule in this module's docstring). Filters on
+    ``platform`` or ``snapshot_date`` prune whole files before any is opened; other filters are
+    pushed into the Parquet reader. Damaged or foreign files are skipped with a StoreWarning.
+    """
+    path = require_store(store)
+    index = index_dataset(path, dataset)
+    warn_skipped(path, index)
+    if not index.files:
+        skipped = len(index.skipped)
+        extra = (
+            f" ({skipped} damaged or foreign files skipped: `olm store check`)" if skipped else ""
+        )
+        raise StoreError(f"store {path} has no {dataset.name} yet{extra}")
+    return scan_index(index)
