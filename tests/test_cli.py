@@ -94,7 +94,7 @@ def test_empty_store_is_named(tmp_path):
         (["crawl", "freelancer_gigs"], {}, "unknown spider"),
         (["crawl", "freelancer_profiles", "--country", "Pakistan"], {}, "did you mean PK"),
         (["crawl", "freelancer_profiles", "--country", "XX"], {}, "unknown country 'XX'"),
-        (["crawl", "freelancer_jobs", "--country", "PK"], {}, "freelancer_profiles only"),
+        (["crawl", "freelancer_jobs", "--country", "PK"], {}, "does not apply to freelancer_jobs"),
         (["crawl", "freelancer_jobs", "--since", "2099-01-01"], {}, "in the future"),
         (["crawl", "freelancer_jobs", "--max-pages", "0"], {}, "at least 1"),
         (["crawl", "freelancer_jobs", "--set", "NOEQUALS"], {}, "NAME=VALUE"),

@@ -68,17 +68,15 @@ def project_settings(overrides: dict[str, Any]) -> Any:
     return settings
 
 
-def spider_names(settings: Any) -> list[str]:
-    """The spiders Scrapy finds in SPIDER_MODULES."""
+def check_spider(name: str, settings: Any) -> Any:
+    """The spider class called *name*; InputError naming the known ones otherwise."""
     from scrapy.spiderloader import get_spider_loader
 
-    return sorted(get_spider_loader(settings).list())
-
-
-def check_spider(name: str, settings: Any) -> None:
-    names = spider_names(settings)
+    loader = get_spider_loader(settings)
+    names = sorted(loader.list())
     if name not in names:
         raise InputError(f"unknown spider {name!r}: one of {', '.join(names)}")
+    return loader.load(name)
 
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:

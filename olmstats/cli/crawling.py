@@ -78,11 +78,11 @@ def crawl(
     if base_url:
         overrides["FREELANCER_API_URL"] = base_url
     settings = project_settings(overrides)
-    check_spider(spider, settings)
+    accepted = check_spider(spider, settings).accepted_arguments
     arguments: dict[str, str] = {}
     if country:
-        if spider != "freelancer_profiles":
-            raise InputError("--country applies to freelancer_profiles only")
+        if "countries" not in accepted:
+            raise InputError(f"--country does not apply to {spider}")
         arguments["countries"] = ",".join(country_table.parse_list(",".join(split_values(country))))
     if skill:
         arguments["skills"] = ",".join(split_values(skill))
@@ -91,8 +91,8 @@ def crawl(
             raise InputError("--max-pages must be at least 1")
         arguments["max_pages"] = str(max_pages)
     if since is not None:
-        if spider != "freelancer_jobs":
-            raise InputError("--since applies to freelancer_jobs only")
+        if "since" not in accepted:
+            raise InputError(f"--since does not apply to {spider}")
         day = parse_date(since, "--since")
         if day and day > date.today():
             raise InputError(f"--since {day} is in the future")

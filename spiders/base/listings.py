@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -65,7 +66,8 @@ def failure_reason(failure: Failure) -> str:
         return "dns_error"
     if isinstance(
         exc,
-        ResponseFailed
+        DownloadFailedError
+        | ResponseFailed
         | twisted_errors.ConnectionLost
         | twisted_errors.ConnectionDone
         | twisted_errors.ConnectError,
