@@ -12,6 +12,7 @@ import pytest
 
 from olmstats import StoreError, read_runs, scan_profiles
 from olmstats.replay import Faults, ReplayServer
+from olmstats.store import store_notes
 from olmstats.summary import country_summary
 from tests.conftest import replay_settings, start_olm
 
@@ -53,6 +54,8 @@ def test_killed_crawl_leaves_a_readable_store(replay, tmp_path, requests, files)
     record = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
     assert record["status"] == "running"  # the record says it never finished
     assert read_runs(tmp_path)["status"].to_list() == ["running"]
+    # where the data came from was recorded at the first response, before the kill
+    assert record["data_origin"] == replay.origin
     if not parts:  # killed before the first part file: readers say so, clearly
         with pytest.raises(StoreError, match="has no profiles yet"):
             scan_profiles(tmp_path)
@@ -62,4 +65,10 @@ def test_killed_crawl_leaves_a_readable_store(replay, tmp_path, requests, files)
     assert frame["profile_id"].is_unique().all()
     table = country_summary(scan_profiles(tmp_path))
     assert table["profiles"].sum() == frame.height
+    notes = store_notes(tmp_path)
+    assert (
+        f"SIMULATED DATA: crawled from the replay of a {replay.origin}; not real market data."
+        in notes
+    )
+    assert any("never finished" in note for note in notes)
     assert not frame.select(pl.col("country").is_null().any()).item()

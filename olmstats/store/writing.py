@@ -116,6 +116,8 @@ def _link_no_clobber(temp: Path, final: Path) -> None:
 def probe_writable(store: Path | str, run_id: str) -> None:
     """Write and remove a hidden 64 KiB file in *store*: fail now, not after the crawl."""
     root = Path(store)
+    if root.exists() and not root.is_dir():
+        raise StoreWriteError(f"store {root} cannot be written: it is a file, not a folder")
     probe = root / f"{TEMP_PREFIX}olm-write-probe-{run_id}{TEMP_SUFFIX}"
     try:
         root.mkdir(parents=True, exist_ok=True)
