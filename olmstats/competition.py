@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from olmstats.errors import InputError
+from olmstats.inputs import jobs_input, profiles_input
 from olmstats.metrics import suppressed
 
 COUNTED = (
@@ -89,6 +90,7 @@ def workers_per_job(
     """Profiles per open job in each occupation (and, with *by_country*, each worker country's
     profiles per global open job in the occupation). With ``snapshots="all"`` the ratio is
     computed per snapshot date present in both datasets and averaged."""
+    profiles, jobs = profiles_input(profiles), jobs_input(jobs)
     people = _latest_rows(profiles, "profile_id", snapshots).drop_nulls("occupation")
     work = _latest_rows(jobs, "job_id", snapshots).drop_nulls("occupation")
     worker_keys = ["snapshot_date", "occupation"] + (["country"] if by_country else [])
@@ -146,6 +148,7 @@ def bids_per_job(
     jobs: pl.LazyFrame, *, by: str = "occupation", snapshots: str = "latest", min_count: int = 10
 ) -> pl.DataFrame:
     """Median and mean bids per open project, by occupation, budget band or employer country."""
+    jobs = jobs_input(jobs, "bid_count", "budget_min_usd", "budget_max_usd")
     if by not in BID_GROUPS:
         raise InputError(f"by must be one of {', '.join(BID_GROUPS)}, got {by!r}")
     work = _latest_rows(jobs, "job_id", snapshots).with_columns(budget_band=budget_band())
@@ -172,6 +175,7 @@ def supply_demand_shares(
 ) -> pl.DataFrame:
     """Per snapshot date (and occupation): each country's share of workers (where workers are)
     and of jobs (where employers are), as the Online Labour Index reports them."""
+    profiles, jobs = profiles_input(profiles), jobs_input(jobs)
     within = ["snapshot_date"] + (["occupation"] if by_occupation else [])
     people = _latest_rows(profiles, "profile_id", "all")
     work = (

@@ -21,6 +21,7 @@ import polars as pl
 
 from olmstats import competition, earnings, progression
 from olmstats.errors import InputError
+from olmstats.inputs import jobs_input, profiles_input
 from olmstats.summary import country_summary
 
 EARNINGS_COLUMNS = [c for name in earnings.INDICES for c in (name, f"{name}_low", f"{name}_high")]
@@ -69,6 +70,8 @@ def full_country_table(
     until: date | None = None,
 ) -> CountryTable:
     """One row per country: see the module docstring. Notes define every column."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
+    jobs = None if jobs is None else jobs_input(jobs, "bid_count")
     summary = country_summary(profiles, jobs, min_count=min_count, since=since, until=until)
     slopes = progression.rate_progression(profiles, by="country").select(
         "country",

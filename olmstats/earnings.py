@@ -38,6 +38,7 @@ from olmstats import countries as country_table
 from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
+from olmstats.inputs import profiles_input
 from olmstats.order_statistics import bootstrap_medians
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import _materialise_latest, _window
@@ -152,6 +153,7 @@ def relative_earnings(
     adjusted: bool = True,
 ) -> EarningsTables:
     """Relative-earnings indices per country, region and income group (module docstring)."""
+    profiles = profiles_input(profiles, "registration_date")
     if hours <= 0:
         raise InputError("hours must be positive")
     if min_count < 1 or draws < 20:

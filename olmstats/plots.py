@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from olmstats.errors import InputError
+from olmstats.errors import InputError, io_error_text
 from olmstats.paths import check_output_path
 
 MAX_LINES = 6
@@ -51,7 +51,7 @@ def _save(
     try:
         figure.savefig(path, format=path.suffix.lower().lstrip("."))
     except OSError as exc:
-        raise InputError(f"cannot write --plot {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write --plot {path}: {io_error_text(exc)}") from None
     finally:
         plt.close(figure)
     return path

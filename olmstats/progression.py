@@ -31,6 +31,7 @@ import polars as pl
 
 from olmstats.errors import InputError, OlmError
 from olmstats.estimation import feols
+from olmstats.inputs import profiles_input
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.summary import latest_rows
 
@@ -68,6 +69,11 @@ def _band(value: pl.Expr, edges: Sequence[float], labels: Sequence[str]) -> pl.E
 
 def prepare(profiles: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``tenure_years``, ``log_rate``, ``log2_reviews`` and the two band columns."""
+    return with_experience(profiles_input(profiles, "registration_date", "reviews"))
+
+
+def with_experience(profiles: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`prepare` on a frame already checked."""
     days = (pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days()
     tenure = pl.when(days >= 0).then(days / 365.25)
     reviews = pl.col("reviews").cast(pl.Float64)
@@ -104,7 +110,7 @@ def _cross_section(profiles: pl.LazyFrame, *, bands: bool = False) -> pl.DataFra
     """Each profile once with the model's variables (and the band labels if asked)."""
     columns = ["country", "occupation", "tenure_years", "log_rate", "log2_reviews"]
     columns += ["tenure_band", "reviews_band"] if bands else []
-    data = prepare(_latest(profiles)).select(columns).collect()
+    data = with_experience(_latest(profiles)).select(columns).collect()
     if data["log_rate"].null_count() == data.height:
         raise InputError("no profile has an hourly rate: nothing to estimate")
     return data
@@ -125,11 +131,12 @@ def rate_progression(
     min_count: int = DEFAULT_MIN_COUNT,
 ) -> pl.DataFrame:
     """Slope of the log asking rate on experience, per group (or pooled), with uncertainty."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
     exp = _experience(experience)
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
     if group == "country":  # one regression per country, all at once, one pass over the data
-        lazy = prepare(_latest(profiles)).select(
+        lazy = with_experience(_latest(profiles)).select(
             "country", "occupation", "log_rate", exp.variable, other
         )
         if lazy.select(pl.col("log_rate").count()).collect().item() == 0:
@@ -238,6 +245,7 @@ def rate_curve(
 ) -> pl.DataFrame:
     """Rate differences by experience band relative to the first band (piecewise model),
     within country and occupation, clustered by country; as log points and %."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
     exp = _experience(experience)
     data = _cross_section(profiles, bands=True).drop_nulls(["log_rate", exp.band])
     labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
@@ -298,9 +306,10 @@ def rate_quantiles(
 ) -> pl.DataFrame:
     """Median and quartiles of the asking rate per experience band (and group), with the
     median's 95% interval; cells with fewer than *min_count* rates are null."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
     exp = _experience(experience)
     group = _group(by)
-    data = prepare(_latest(profiles)).drop_nulls([exp.band])
+    data = with_experience(_latest(profiles)).drop_nulls([exp.band])
     key = pl.lit("all") if group is None else pl.col(group)
     data = data.with_columns(_cell=pl.concat_str([key, pl.col(exp.band)], separator="\t"))
     stats = grouped_order_statistics(data, "_cell", "hourly_rate_usd")
@@ -343,9 +352,10 @@ def panel_growth(
 ) -> pl.DataFrame:
     """Within-profile rate growth per year (profile fixed effects, clustered by profile), with
     the number of profiles seen twice or more, and exits."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
     group = _group(by)
     data = (
-        prepare(profiles)
+        with_experience(profiles)
         .select("profile_id", "country", "occupation", "snapshot_date", "tenure_years", "log_rate")
         .collect()
     )
@@ -462,9 +472,10 @@ def career_trajectories(
 ) -> pl.DataFrame:
     """One row per profile observed at two snapshots or more (or gone after one): its rates of
     work and rate growth, and its trajectory. See ``TRAJECTORY_RULES``."""
+    profiles = profiles_input(profiles, "registration_date", "reviews")
     t = thresholds or TrajectoryThresholds()
     data = (
-        prepare(profiles)
+        with_experience(profiles)
         .select("profile_id", "country", "occupation", "snapshot_date", "reviews", "log_rate")
         .collect()
     )

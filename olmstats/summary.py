@@ -25,6 +25,7 @@ import polars as pl
 
 from olmstats import countries as country_table
 from olmstats.errors import InputError
+from olmstats.inputs import jobs_input, profiles_input
 from olmstats.metrics import suppressed
 from olmstats.occupations import occupations
 from olmstats.order_statistics import grouped_order_statistics
@@ -130,6 +131,8 @@ def country_summary(
     :func:`olmstats.scan_jobs`; *countries* and *occupations_filter* restrict the rows and the
     profiles/jobs counted; *since*/*until* restrict snapshot dates (inclusive).
     """
+    profiles = profiles_input(profiles)
+    jobs = None if jobs is None else jobs_input(jobs)
     if min_count < 1:
         raise InputError("min_count must be at least 1")
     _check_filters(countries, occupations_filter)

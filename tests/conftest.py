@@ -105,11 +105,18 @@ def replay_settings(url: str, store: Path, **extra: Any) -> list[str]:
 
 
 def run_olm(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120, check: bool = False
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "OLM_PSEUDONYM_KEY": TEST_KEY, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (environment.get("PYTHONPATH"), str(ROOT)) if p
+    )
     result = subprocess.run(
-        [*OLM, *args], capture_output=True, text=True, env=environment, timeout=timeout, cwd=ROOT
+        [*OLM, *args], capture_output=True, text=True, env=environment, timeout=timeout, cwd=cwd
     )
     if check and result.returncode != 0:
         raise AssertionError(f"olm {' '.join(args)} failed:\n{result.stderr}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from olmstats.cli.display import money
-from olmstats.errors import InputError
+from olmstats.errors import InputError, io_error_text
 
 
 class Format(StrEnum):
@@ -97,12 +97,11 @@ def render_table(
     """
     if fmt is Format.parquet and output is None:
         raise InputError("--format parquet needs --output FILE")
-    if fmt in (Format.csv, Format.json, Format.parquet):
-        for note in notes:
-            sys.stderr.write(f"note: {note}\n")
+    machine = fmt in (Format.csv, Format.json, Format.parquet)
     shown = display(table) if display else table
     if fmt is Format.parquet:
         _write(output, lambda: table.write_parquet(output))
+        _notes_to_stderr(notes)
         return
     if fmt is Format.csv:
         text = table.write_csv()
@@ -127,16 +126,22 @@ def render_table(
         sys.stdout.write(text)
     else:
         _write(output, lambda: output.write_text(text, encoding="utf-8"))
+    if machine:
+        _notes_to_stderr(notes)
+
+
+def _notes_to_stderr(notes: list[str]) -> None:
+    """Notes of machine formats go to stderr (after the data, so an error is the last line)."""
+    for note in notes:
+        sys.stderr.write(f"note: {note}\n")
 
 
 def _write(output: Path, write: Callable[[], object]) -> None:
     """Run *write*; a file-system failure is one line naming --output and the reason."""
     try:
         write()
-    except OSError as exc:
-        raise InputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"cannot write --output {output}: {str(exc).splitlines()[0]}") from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"cannot write --output {output}: {io_error_text(exc)}") from None
 
 
 def _publication_table(shown: pl.DataFrame, fmt: Format, title: str, notes: list[str]) -> str:

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import polars as pl
 
-from olmstats.errors import StoreError, StoreWriteError
+from olmstats.errors import StoreError, StoreWriteError, io_error_text
 from olmstats.schema import SCHEMA_VERSION, Dataset
 from olmstats.store.layout import (
     PART_PATTERN,
@@ -76,8 +76,7 @@ def write_new_file(path: Path, write: Callable[[IO[bytes]], Any]) -> Path:
         message = str(exc)
         if "os error" not in message and "IO error" not in message:
             raise
-        detail = message.rsplit("IO error: ", 1)[-1].split(" (os error")[0]
-        raise StoreWriteError(f"cannot write {path}: {detail}") from None
+        raise StoreWriteError(f"cannot write {path}: {io_error_text(exc)}") from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()

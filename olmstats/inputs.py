@@ -1,0 +1,127 @@
+"""Checks at the door of every public statistic: frames, columns, dtypes, rates.
+
+A function given a path where it wants a frame, ``None``, a frame that lacks a column or holds
+it as the wrong type, or hourly rates that are negative or not finite, raises
+:class:`~olmstats.errors.InputError` with one line naming the argument and the problem - never a
+raw Polars or NumPy error, never a negative median. DataFrames are accepted and made lazy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from olmstats.errors import InputError
+
+#: What a column must be: "text", "number", "date" or "timestamp".
+KINDS = {
+    "text": lambda d: d == pl.String or isinstance(d, pl.Categorical | pl.Enum),
+    "number": lambda d: d.is_numeric(),
+    "date": lambda d: d == pl.Date,
+    "timestamp": lambda d: isinstance(d, pl.Datetime),
+}
+COLUMN_KINDS = {
+    "platform": "text",
+    "snapshot_date": "date",
+    "profile_id": "text",
+    "job_id": "text",
+    "country": "text",
+    "employer_country": "text",
+    "occupation": "text",
+    "hourly_rate_usd": "number",
+    "registration_date": "date",
+    "reviews": "number",
+    "bid_count": "number",
+    "budget_min_usd": "number",
+    "budget_max_usd": "number",
+    "observed_at": "timestamp",
+    "run_id": "text",
+}
+#: Columns every profile frame needs: who, where, what rate, which snapshot and observation.
+PROFILE_COLUMNS = (
+    "platform",
+    "snapshot_date",
+    "profile_id",
+    "country",
+    "hourly_rate_usd",
+    "occupation",
+    "observed_at",
+    "run_id",
+)
+JOB_COLUMNS = (
+    "platform",
+    "snapshot_date",
+    "job_id",
+    "employer_country",
+    "occupation",
+    "observed_at",
+    "run_id",
+)
+RATE_COLUMNS = ("hourly_rate_usd",)
+
+
+def lazy_frame(data: object, argument: str) -> pl.LazyFrame:
+    """*data* as a LazyFrame; InputError for anything that is not a Polars frame."""
+    if isinstance(data, pl.LazyFrame):
+        return data
+    if isinstance(data, pl.DataFrame):
+        return data.lazy()
+    if isinstance(data, str | Path):
+        scanner = "scan_jobs" if "job" in argument else "scan_profiles"
+        raise InputError(
+            f"{argument} must be a Polars LazyFrame or DataFrame, got the path {str(data)!r} "
+            f"(read a store with olmstats.{scanner}({str(data)!r}))"
+        )
+    raise InputError(
+        f"{argument} must be a Polars LazyFrame or DataFrame, got {type(data).__name__}"
+    )
+
+
+def checked_frame(
+    data: object, argument: str, columns: Iterable[str], *, rates: Iterable[str] = ()
+) -> pl.LazyFrame:
+    """*data* as a LazyFrame holding *columns* of the right kinds, with valid *rates*."""
+    frame = lazy_frame(data, argument)
+    try:
+        schema = frame.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{argument} cannot be read: {str(exc).splitlines()[0]}") from None
+    wanted = list(dict.fromkeys(columns))
+    missing = [c for c in wanted if c not in schema]
+    if missing:
+        raise InputError(f"{argument} lacks column(s) {', '.join(missing)}")
+    for name in wanted:
+        kind = COLUMN_KINDS.get(name)
+        if kind and not KINDS[kind](schema[name]):
+            raise InputError(f"{argument}.{name} must be {kind}, got {schema[name]}")
+    check_rates(frame, argument, [c for c in rates if c in wanted])
+    return frame
+
+
+def check_rates(frame: pl.LazyFrame, argument: str, columns: list[str]) -> None:
+    """InputError if any of *columns* holds a negative, infinite or NaN value (nulls are fine)."""
+    if not columns:
+        return
+    bad = frame.select(
+        [
+            ((pl.col(c) < 0) | ~pl.col(c).cast(pl.Float64).is_finite()).sum().alias(c)
+            for c in columns
+        ]
+    ).collect()
+    for name in columns:
+        count = bad[name].item()
+        if count:
+            raise InputError(
+                f"{argument}.{name} has {count} negative or non-finite value(s): rates must be "
+                "zero or more and finite (set unknown rates to null)"
+            )
+
+
+def profiles_input(data: object, *extra: str, argument: str = "profiles") -> pl.LazyFrame:
+    return checked_frame(data, argument, (*PROFILE_COLUMNS, *extra), rates=RATE_COLUMNS)
+
+
+def jobs_input(data: object, *extra: str, argument: str = "jobs") -> pl.LazyFrame:
+    return checked_frame(data, argument, (*JOB_COLUMNS, *extra))
