@@ -19,6 +19,7 @@ from olmstats.occupations import occupations
 from olmstats.schema import JOBS, PROFILES
 from olmstats.simulate import DEFAULT_COUNTRIES, MarketParameters
 from olmstats.store import write_frame
+from olmstats.store.runs import record_import
 
 SNAPSHOT = date(2026, 11, 23)
 
@@ -134,6 +135,19 @@ def jobs_frame(n: int, seed: int) -> pl.DataFrame:
     )
 
 
+def write(out: Path, dataset, frame: pl.DataFrame, snapshot: date, run_id: str) -> None:
+    """The frame as part files, with a run record naming it simulated (as crawls have)."""
+    write_frame(out, dataset, frame, platform="freelancer", snapshot_date=snapshot, run_id=run_id)
+    record_import(
+        out,
+        run_id,
+        source="bench.make_store",
+        data_origin="simulated benchmark store (bench/make_store.py)",
+        snapshot_date=snapshot.isoformat(),
+        items={dataset.name: frame.height},
+    )
+
+
 def make_store(
     out: Path, n_profiles: int, n_jobs: int, seed: int = 1, revisit: float = 0.0
 ) -> Path:
@@ -142,36 +156,15 @@ def make_store(
     if out.exists():
         shutil.rmtree(out)
     people = profiles_frame(n_profiles, seed)
-    write_frame(
-        out,
-        PROFILES,
-        people,
-        platform="freelancer",
-        snapshot_date=SNAPSHOT,
-        run_id="bench-profiles",
-    )
+    write(out, PROFILES, people, SNAPSHOT, "bench-profiles")
     if revisit:
         again = people.sample(fraction=revisit, seed=seed).with_columns(
             hourly_rate_usd=pl.col("hourly_rate_usd") * 1.05,
             observed_at=pl.lit(datetime(2026, 11, 30, 12, tzinfo=UTC)),
         )
-        write_frame(
-            out,
-            PROFILES,
-            again,
-            platform="freelancer",
-            snapshot_date=date(2026, 11, 30),
-            run_id="bench-profiles-revisit",
-        )
+        write(out, PROFILES, again, date(2026, 11, 30), "bench-profiles-revisit")
     if n_jobs:
-        write_frame(
-            out,
-            JOBS,
-            jobs_frame(n_jobs, seed),
-            platform="freelancer",
-            snapshot_date=SNAPSHOT,
-            run_id="bench-jobs",
-        )
+        write(out, JOBS, jobs_frame(n_jobs, seed), SNAPSHOT, "bench-jobs")
     return out
 
 

@@ -90,7 +90,7 @@ def workers_per_job(
     """Profiles per open job in each occupation (and, with *by_country*, each worker country's
     profiles per global open job in the occupation). With ``snapshots="all"`` the ratio is
     computed per snapshot date present in both datasets and averaged."""
-    profiles, jobs = profiles_input(profiles), jobs_input(jobs)
+    profiles, jobs = profiles_input(profiles, rates=False), jobs_input(jobs)
     people = _latest_rows(profiles, "profile_id", snapshots).drop_nulls("occupation")
     work = _latest_rows(jobs, "job_id", snapshots).drop_nulls("occupation")
     worker_keys = ["snapshot_date", "occupation"] + (["country"] if by_country else [])
@@ -175,7 +175,7 @@ def supply_demand_shares(
 ) -> pl.DataFrame:
     """Per snapshot date (and occupation): each country's share of workers (where workers are)
     and of jobs (where employers are), as the Online Labour Index reports them."""
-    profiles, jobs = profiles_input(profiles), jobs_input(jobs)
+    profiles, jobs = profiles_input(profiles, rates=False), jobs_input(jobs)
     within = ["snapshot_date"] + (["occupation"] if by_occupation else [])
     people = _latest_rows(profiles, "profile_id", "all")
     work = (

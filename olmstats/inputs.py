@@ -8,6 +8,7 @@ raw Polars or NumPy error, never a negative median. DataFrames are accepted and 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,6 +61,7 @@ JOB_COLUMNS = (
     "run_id",
 )
 RATE_COLUMNS = ("hourly_rate_usd",)
+CHECKED = "_olmstats_checked"
 
 
 def lazy_frame(data: object, argument: str) -> pl.LazyFrame:
@@ -82,13 +84,20 @@ def lazy_frame(data: object, argument: str) -> pl.LazyFrame:
 def checked_frame(
     data: object, argument: str, columns: Iterable[str], *, rates: Iterable[str] = ()
 ) -> pl.LazyFrame:
-    """*data* as a LazyFrame holding *columns* of the right kinds, with valid *rates*."""
+    """*data* as a LazyFrame holding *columns* of the right kinds, with valid *rates*.
+
+    The frame returned remembers what was checked, so that a statistic handing it on to
+    others (the full country table) does not check the same data again.
+    """
+    wanted = list(dict.fromkeys(columns))
+    checked = getattr(data, CHECKED, frozenset())
+    if isinstance(data, pl.LazyFrame) and checked >= {*wanted, *(f"rate:{c}" for c in rates)}:
+        return data
     frame = lazy_frame(data, argument)
     try:
         schema = frame.collect_schema()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{argument} cannot be read: {str(exc).splitlines()[0]}") from None
-    wanted = list(dict.fromkeys(columns))
     missing = [c for c in wanted if c not in schema]
     if missing:
         raise InputError(f"{argument} lacks column(s) {', '.join(missing)}")
@@ -96,7 +105,10 @@ def checked_frame(
         kind = COLUMN_KINDS.get(name)
         if kind and not KINDS[kind](schema[name]):
             raise InputError(f"{argument}.{name} must be {kind}, got {schema[name]}")
-    check_rates(frame, argument, [c for c in rates if c in wanted])
+    rated = [c for c in rates if c in wanted]
+    check_rates(frame, argument, rated)
+    with contextlib.suppress(AttributeError):  # remember, where Polars lets us
+        setattr(frame, CHECKED, frozenset({*checked, *wanted, *(f"rate:{c}" for c in rated)}))
     return frame
 
 
@@ -119,8 +131,13 @@ def check_rates(frame: pl.LazyFrame, argument: str, columns: list[str]) -> None:
             )
 
 
-def profiles_input(data: object, *extra: str, argument: str = "profiles") -> pl.LazyFrame:
-    return checked_frame(data, argument, (*PROFILE_COLUMNS, *extra), rates=RATE_COLUMNS)
+def profiles_input(
+    data: object, *extra: str, argument: str = "profiles", rates: bool = True
+) -> pl.LazyFrame:
+    """Profiles for a statistic; *rates*: whether it uses the rates (then they are checked)."""
+    return checked_frame(
+        data, argument, (*PROFILE_COLUMNS, *extra), rates=RATE_COLUMNS if rates else ()
+    )
 
 
 def jobs_input(data: object, *extra: str, argument: str = "jobs") -> pl.LazyFrame:

@@ -795,6 +795,7 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
     from olmstats.pseudonym import USER, Pseudonymiser
     from olmstats.schema import PROFILES
     from olmstats.store import write_frame
+    from olmstats.store.runs import record_import
 
     pseudonymise = Pseudonymiser(key)
     for day in panel.snapshot_dates:
@@ -833,4 +834,12 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
             platform="freelancer",
             snapshot_date=day,
             run_id=f"simulated-{day}",
+        )
+        record_import(
+            store,
+            f"simulated-{day}",
+            source="olmstats.simulate.write_panel_store",
+            data_origin=f"simulated panel (olmstats.simulate, seed {panel.market.seed})",
+            snapshot_date=day.isoformat(),
+            items={"profiles": frame.height},
         )

@@ -44,7 +44,9 @@ def runs_display(table: pl.DataFrame) -> pl.DataFrame:
             "listings read": pl.format(
                 "{}/{}", pl.col("listings") - pl.col("listings_not_read"), pl.col("listings")
             ),
-            "origin": pl.col("data_origin").fill_null("unknown").str.slice(0, 30),
+            "origin": pl.when(pl.col("data_origin").str.starts_with("simulated"))
+            .then(pl.lit("simulated"))
+            .otherwise(pl.col("data_origin").fill_null("unknown")),
             "problems": pl.col("problems").fill_null("").str.slice(0, 160),
         },
     )

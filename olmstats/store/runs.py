@@ -97,6 +97,41 @@ def create_run_record(store: Path | str, record: dict[str, Any]) -> Path:
     return write_new_file(path, lambda handle: handle.write(data))
 
 
+def record_import(
+    store: Path | str,
+    run_id: str,
+    *,
+    source: str,
+    data_origin: str,
+    snapshot_date: str,
+    items: dict[str, int],
+    **details: Any,
+) -> Path:
+    """Create the ``complete`` record of a bulk write (an import, a simulation) of *items*
+    rows per dataset, so that its rows carry their provenance like a crawl's."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat()
+    return create_run_record(
+        store,
+        {
+            "run_id": run_id,
+            "spider": source,
+            "status": str(Outcome.complete),
+            "finish_reason": "imported",
+            "problems": [],
+            "data_origin": data_origin,
+            "started_at": now,
+            "finished_at": now,
+            "snapshot_date": snapshot_date,
+            "items_kept": items,
+            "items_dropped": {},
+            "listings": [],
+            **details,
+        },
+    )
+
+
 def update_run_record(store: Path | str, record: dict[str, Any]) -> Path:
     """Replace the record of a run this process created with :func:`create_run_record`."""
     return replace_own_file(run_record_path(store, record["run_id"]), _encode(record))
