@@ -11,6 +11,11 @@ not inside the files. Every column is listed here with its dtype, unit and nulla
 Parquet writer refuses rows that do not fit, and ``scan_profiles`` / ``scan_jobs`` return
 exactly these columns plus the two partition columns.
 
+Counting rule: readers (``olmstats.store.scan``) return one row per entity per snapshot -
+per (``platform``, ``profile_id`` or ``job_id``, ``snapshot_date``) the latest observation - and
+take only part files the writer made, so repeated runs, re-crawls and stray copies change no
+count.
+
 Nothing here identifies a person: people appear only as keyed pseudonyms
 (:mod:`olmstats.pseudonym`); names, usernames, avatars, descriptions and cities are never stored.
 """

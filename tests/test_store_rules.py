@@ -334,7 +334,10 @@ def test_a_broken_run_record_is_named_and_its_rows_lose_their_provenance(store, 
     summary = run_olm("summary", "--store", str(store), check=True)
     assert "PROVENANCE UNKNOWN" in summary.stdout
     runs = run_olm("runs", "--store", str(store))
-    assert "Traceback" not in runs.stderr
+    assert runs.returncode == 2 and "Traceback" not in runs.stderr  # its only record is broken
+    warning, error = runs.stderr.strip().splitlines()
+    assert warning.startswith("olm: warning: 1 run record(s)") and "olm store check" in warning
+    assert error == f"olm: error: no run records in {store}"
 
 
 def test_a_store_without_run_records_says_its_provenance_is_unknown(store):

@@ -26,6 +26,7 @@ status          exit  meaning
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 import polars as pl
 
-from olmstats.errors import StoreWriteError
+from olmstats.errors import StoreWarning, StoreWriteError
 from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, check_run_id, run_record_path
 from olmstats.store.scanning import StoreProblem, require_store
 from olmstats.store.writing import replace_own_file, write_new_file
@@ -214,7 +215,15 @@ def read_runs(store: Path | str) -> pl.DataFrame:
     ``items_kept`` counts rows durably written to the store; ``listings_not_read`` the
     listings not read to their end; ``problems`` says why the run is not ``complete``.
     """
-    records, _ = load_run_records(require_store(store))
+    records, problems = load_run_records(require_store(store))
+    if problems:
+        warnings.warn(
+            StoreWarning(
+                f"{len(problems)} run record(s) in {store} skipped (first: {problems[0].path} — "
+                f"{problems[0].message}); `olm store check {store}` lists them"
+            ),
+            stacklevel=2,
+        )
     rows = []
     for r in records.values():
         listings = r.get("listings") if isinstance(r.get("listings"), list) else []
