@@ -19,7 +19,7 @@ from olmstats.occupations import occupations
 from olmstats.schema import JOBS, PROFILES
 from olmstats.simulate import DEFAULT_COUNTRIES, MarketParameters
 from olmstats.store import write_frame
-from olmstats.store.runs import record_import
+from olmstats.store.runs import importing
 
 SNAPSHOT = date(2026, 11, 23)
 
@@ -137,15 +137,17 @@ def jobs_frame(n: int, seed: int) -> pl.DataFrame:
 
 def write(out: Path, dataset, frame: pl.DataFrame, snapshot: date, run_id: str) -> None:
     """The frame as part files, with a run record naming it simulated (as crawls have)."""
-    write_frame(out, dataset, frame, platform="freelancer", snapshot_date=snapshot, run_id=run_id)
-    record_import(
+    with importing(
         out,
         run_id,
         source="bench.make_store",
         data_origin="simulated benchmark store (bench/make_store.py)",
         snapshot_date=snapshot.isoformat(),
-        items={dataset.name: frame.height},
-    )
+    ) as items:
+        write_frame(
+            out, dataset, frame, platform="freelancer", snapshot_date=snapshot, run_id=run_id
+        )
+        items[dataset.name] = frame.height
 
 
 def make_store(

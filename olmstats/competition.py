@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from olmstats.errors import InputError
-from olmstats.inputs import jobs_input, profiles_input
+from olmstats.inputs import check_min_count, jobs_input, profiles_input
 from olmstats.metrics import suppressed
 
 COUNTED = (
@@ -91,6 +91,7 @@ def workers_per_job(
     profiles per global open job in the occupation). With ``snapshots="all"`` the ratio is
     computed per snapshot date present in both datasets and averaged."""
     profiles, jobs = profiles_input(profiles, rates=False), jobs_input(jobs)
+    check_min_count(min_count)
     people = _latest_rows(profiles, "profile_id", snapshots).drop_nulls("occupation")
     work = _latest_rows(jobs, "job_id", snapshots).drop_nulls("occupation")
     worker_keys = ["snapshot_date", "occupation"] + (["country"] if by_country else [])
@@ -149,6 +150,7 @@ def bids_per_job(
 ) -> pl.DataFrame:
     """Median and mean bids per open project, by occupation, budget band or employer country."""
     jobs = jobs_input(jobs, "bid_count", "budget_min_usd", "budget_max_usd")
+    check_min_count(min_count)
     if by not in BID_GROUPS:
         raise InputError(f"by must be one of {', '.join(BID_GROUPS)}, got {by!r}")
     work = _latest_rows(jobs, "job_id", snapshots).with_columns(budget_band=budget_band())

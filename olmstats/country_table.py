@@ -21,7 +21,13 @@ import polars as pl
 
 from olmstats import competition, earnings, progression
 from olmstats.errors import InputError
-from olmstats.inputs import jobs_input, profiles_input
+from olmstats.inputs import (
+    check_min_count,
+    check_positive,
+    check_window,
+    jobs_input,
+    profiles_input,
+)
 from olmstats.summary import country_summary
 
 EARNINGS_COLUMNS = [c for name in earnings.INDICES for c in (name, f"{name}_low", f"{name}_high")]
@@ -72,6 +78,9 @@ def full_country_table(
     """One row per country: see the module docstring. Notes define every column."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
     jobs = None if jobs is None else jobs_input(jobs, "bid_count")
+    check_min_count(min_count)
+    check_positive(hours, "hours")
+    check_window(since, until)
     summary = country_summary(profiles, jobs, min_count=min_count, since=since, until=until)
     slopes = progression.rate_progression(profiles, by="country").select(
         "country",

@@ -38,7 +38,7 @@ from olmstats import countries as country_table
 from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
-from olmstats.inputs import profiles_input
+from olmstats.inputs import check_min_count, check_positive, check_window, profiles_input
 from olmstats.order_statistics import bootstrap_medians
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import _materialise_latest, _window
@@ -154,10 +154,11 @@ def relative_earnings(
 ) -> EarningsTables:
     """Relative-earnings indices per country, region and income group (module docstring)."""
     profiles = profiles_input(profiles, "registration_date")
-    if hours <= 0:
-        raise InputError("hours must be positive")
-    if min_count < 1 or draws < 20:
-        raise InputError("min_count must be at least 1 and draws at least 20")
+    check_positive(hours, "hours")
+    check_min_count(min_count)
+    check_window(since, until)
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 20:
+        raise InputError(f"draws must be a whole number of at least 20, got {draws!r}")
     people = _materialise_latest(
         _window(profiles, since, until),
         "profile_id",

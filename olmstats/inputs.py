@@ -9,7 +9,9 @@ raw Polars or NumPy error, never a negative median. DataFrames are accepted and 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -18,10 +20,16 @@ from olmstats.errors import InputError
 
 #: What a column must be: "text", "number", "date" or "timestamp".
 KINDS = {
-    "text": lambda d: d == pl.String or isinstance(d, pl.Categorical | pl.Enum),
+    "text": lambda d: d == pl.String,
     "number": lambda d: d.is_numeric(),
     "date": lambda d: d == pl.Date,
     "timestamp": lambda d: isinstance(d, pl.Datetime),
+}
+KIND_DTYPES = {
+    "text": "String",
+    "number": "an integer or float",
+    "date": "Date",
+    "timestamp": "Datetime",
 }
 COLUMN_KINDS = {
     "platform": "text",
@@ -104,7 +112,9 @@ def checked_frame(
     for name in wanted:
         kind = COLUMN_KINDS.get(name)
         if kind and not KINDS[kind](schema[name]):
-            raise InputError(f"{argument}.{name} must be {kind}, got {schema[name]}")
+            raise InputError(
+                f"{argument}.{name} must be {kind} ({KIND_DTYPES[kind]}), got {schema[name]}"
+            )
     rated = [c for c in rates if c in wanted]
     check_rates(frame, argument, rated)
     with contextlib.suppress(AttributeError):  # remember, where Polars lets us
@@ -142,3 +152,32 @@ def profiles_input(
 
 def jobs_input(data: object, *extra: str, argument: str = "jobs") -> pl.LazyFrame:
     return checked_frame(data, argument, (*JOB_COLUMNS, *extra))
+
+
+def check_min_count(value: object, name: str = "min_count") -> int:
+    """*value* if it is a whole number of at least 1 (the smallest cell that is shown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def check_positive(value: object, name: str) -> float:
+    """*value* if it is a finite number above zero (hours a year, say)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise InputError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_window(since: object, until: object) -> None:
+    """*since* and *until* are dates (or None), *since* not after *until*."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise InputError(
+                f"{name} must be a datetime.date such as date(2026, 11, 1), got {value!r}"
+            )
+    if since is not None and until is not None and since > until:
+        raise InputError(f"since {since} is after until {until}")

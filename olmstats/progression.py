@@ -31,7 +31,7 @@ import polars as pl
 
 from olmstats.errors import InputError, OlmError
 from olmstats.estimation import feols
-from olmstats.inputs import profiles_input
+from olmstats.inputs import check_min_count, lazy_frame, profiles_input
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.summary import latest_rows
 
@@ -132,6 +132,7 @@ def rate_progression(
 ) -> pl.DataFrame:
     """Slope of the log asking rate on experience, per group (or pooled), with uncertainty."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
+    check_min_count(min_count)
     exp = _experience(experience)
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
@@ -246,6 +247,7 @@ def rate_curve(
     """Rate differences by experience band relative to the first band (piecewise model),
     within country and occupation, clustered by country; as log points and %."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
+    check_min_count(min_count)
     exp = _experience(experience)
     data = _cross_section(profiles, bands=True).drop_nulls(["log_rate", exp.band])
     labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
@@ -307,6 +309,7 @@ def rate_quantiles(
     """Median and quartiles of the asking rate per experience band (and group), with the
     median's 95% interval; cells with fewer than *min_count* rates are null."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
+    check_min_count(min_count)
     exp = _experience(experience)
     group = _group(by)
     data = with_experience(_latest(profiles)).drop_nulls([exp.band])
@@ -353,6 +356,7 @@ def panel_growth(
     """Within-profile rate growth per year (profile fixed effects, clustered by profile), with
     the number of profiles seen twice or more, and exits."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
+    check_min_count(min_count)
     group = _group(by)
     data = (
         with_experience(profiles)
@@ -529,6 +533,8 @@ def trajectory_shares(
     min_count: int = 10,
 ) -> pl.DataFrame:
     """Shares of the four trajectories per group; groups under *min_count* profiles are null."""
+    check_min_count(min_count)
+    trajectories = lazy_frame(trajectories, "trajectories").collect()
     group = _group(by)
     key = [group] if group else []
     counted = trajectories.group_by(key or pl.lit("all").alias("group")).agg(

@@ -795,7 +795,7 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
     from olmstats.pseudonym import USER, Pseudonymiser
     from olmstats.schema import PROFILES
     from olmstats.store import write_frame
-    from olmstats.store.runs import record_import
+    from olmstats.store.runs import importing
 
     pseudonymise = Pseudonymiser(key)
     for day in panel.snapshot_dates:
@@ -827,19 +827,15 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
             observed_at=pl.lit(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
             run_id=pl.lit(f"simulated-{day}"),
         )
-        write_frame(
+        run_id = f"simulated-{day}"
+        with importing(
             store,
-            PROFILES,
-            frame,
-            platform="freelancer",
-            snapshot_date=day,
-            run_id=f"simulated-{day}",
-        )
-        record_import(
-            store,
-            f"simulated-{day}",
+            run_id,
             source="olmstats.simulate.write_panel_store",
             data_origin=f"simulated panel (olmstats.simulate, seed {panel.market.seed})",
             snapshot_date=day.isoformat(),
-            items={"profiles": frame.height},
-        )
+        ) as items:
+            write_frame(
+                store, PROFILES, frame, platform="freelancer", snapshot_date=day, run_id=run_id
+            )
+            items["profiles"] = frame.height

@@ -25,7 +25,7 @@ import polars as pl
 
 from olmstats import countries as country_table
 from olmstats.errors import InputError
-from olmstats.inputs import jobs_input, profiles_input
+from olmstats.inputs import check_min_count, check_window, jobs_input, profiles_input
 from olmstats.metrics import suppressed
 from olmstats.occupations import occupations
 from olmstats.order_statistics import grouped_order_statistics
@@ -133,8 +133,8 @@ def country_summary(
     """
     profiles = profiles_input(profiles)
     jobs = None if jobs is None else jobs_input(jobs)
-    if min_count < 1:
-        raise InputError("min_count must be at least 1")
+    check_min_count(min_count)
+    check_window(since, until)
     _check_filters(countries, occupations_filter)
     window = _window(profiles, since, until)
     if occupations_filter:

@@ -3,7 +3,9 @@
 Normal answers come from :class:`olmstats.replay.FreelancerReplay`; faults apply to listing
 pages only (``/users/0.1/users/directory/`` and ``/projects/0.1/projects/active/``), and, when
 ``only`` is given, only to listings whose query string contains it (e.g. ``"India"``), so that
-the other listings of the crawl read normally. ``page`` (0-based) limits a fault to that page.
+the other listings of the crawl read normally. ``page`` (0-based) limits a fault to that page;
+``paths`` moves the faults to other endpoints (``SKILL_LIST``: the skill list every
+skill-filtered crawl starts from).
 
 Modes:
 
@@ -58,6 +60,7 @@ MODES = (
     "redirect_off_host",
     "robots_disallow",
 )
+SKILL_LIST = ("/api/projects/0.1/jobs/",)
 FUTURE = 4_102_444_800  # 2100-01-01
 
 
@@ -149,6 +152,8 @@ class FaultServer:
     page: int | None = None
     only: str | None = None
     delay: float = 3.0
+    #: The paths faults apply to (default: the listing pages; ``SKILL_LIST`` for bootstrap).
+    paths: tuple[str, ...] = LISTING_PATHS
     requests: list[Seen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -180,7 +185,7 @@ class FaultServer:
     # -- deciding -----------------------------------------------------------------------------
 
     def faulty(self, path: str, query: dict[str, list[str]]) -> bool:
-        if path not in LISTING_PATHS or self.mode == "none":
+        if path not in self.paths or self.mode == "none":
             return False
         if self.only is not None and self.only not in urlencode(query, doseq=True):
             return False

@@ -15,7 +15,7 @@ import pytest
 from olmstats import scan_jobs, scan_profiles
 from olmstats.store import read_runs
 from tests.conftest import replay_settings, run_olm
-from tests.fault_server import ABSURD_VALUES, WRONG_TYPES, FaultServer
+from tests.fault_server import ABSURD_VALUES, SKILL_LIST, WRONG_TYPES, FaultServer
 
 pytestmark = pytest.mark.slow
 PAGE = 50
@@ -41,6 +41,12 @@ def crawl(server, store, *args: str, spider: str = "freelancer_profiles", **sett
 
 def listing(record: dict, label: str) -> dict:
     return next(item for item in record["listings"] if item["listing"] == label)
+
+
+def assert_every_page_accounted_for(record: dict) -> None:
+    for item in record["listings"]:
+        done = item["pages_read"] + item["pages_failed"] + item["pages_skipped"]
+        assert item["pages_requested"] == done, item
 
 
 def assert_outcome(result, record, status: str) -> None:
@@ -92,6 +98,7 @@ def test_a_page_that_fails_makes_the_run_incomplete_and_says_which(
     assert stored.height == record["items_kept"]["profiles"] == expected
     assert f"{expected:,} items written to the store" in result.stderr
     assert read_runs(tmp_path)["listings_not_read"].to_list() == [1]
+    assert_every_page_accounted_for(record)
 
 
 def test_a_listing_robots_txt_disallows_is_skipped_and_named(replay, tmp_path):
@@ -184,3 +191,45 @@ def test_a_pipeline_error_is_counted_and_makes_the_run_incomplete(replay, tmp_pa
     assert record["data_quality"]["errors/pipeline/ValueError"] == 1
     assert record["items_kept"]["profiles"] == len(replay.served_profiles(["PK"])) - 1
     assert scan_profiles(tmp_path).collect().height == record["items_kept"]["profiles"]
+
+
+def test_a_skill_list_that_cannot_be_read_fails_the_run(replay, tmp_path):
+    with FaultServer(replay, "persistent_5xx", paths=SKILL_LIST) as server:
+        result, record = crawl(server, tmp_path, "--skill", "Python", spider="freelancer_jobs")
+        assert server.listing_requests() == []
+    assert record["status"] == "failed" and record["finish_reason"] == "bootstrap_failed"
+    assert result.returncode == 4
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("freelancer_jobs: failed — ") and "could not read the skill list" in last
+    assert "http_500" in last
+    assert listing(record, "skill=Python")["outcome"] == "unfinished"
+
+
+def test_a_request_that_vanishes_is_a_failed_page(replay, tmp_path):
+    """DepthMiddleware filters page 2 without a word to anyone: the listing still says so."""
+    with FaultServer(replay, "none") as server:
+        result, record = crawl(
+            server, tmp_path, "--country", "IN", FREELANCER_PAGE_SIZE=20, DEPTH_LIMIT=1
+        )
+    assert_outcome(result, record, "incomplete")
+    india = listing(record, "country=IN")
+    assert (india["pages_read"], india["pages_failed"], india["end"]) == (1, 1, "no_response")
+    assert record["data_quality"]["page/failed/no_response"] == 1
+    assert_every_page_accounted_for(record)
+
+
+def test_a_skill_named_twice_is_one_listing(replay, tmp_path):
+    with FaultServer(replay, "none") as server:
+        args = ("--country", "PK", "--skill", "Graphic Design,graphic design,graphic_design")
+        result, record = crawl(server, tmp_path, *args)
+    assert_outcome(result, record, "complete")
+    assert [item["listing"] for item in record["listings"]] == ["country=PK skill=Graphic Design"]
+    assert record["data_quality"]["listing/same_skill_named_twice"] == 1  # the SEO slug
+
+
+def test_a_page_size_the_api_cannot_serve_is_refused(replay, tmp_path):
+    with FaultServer(replay, "none") as server:
+        result, record = crawl(server, tmp_path, "--country", "PK", FREELANCER_PAGE_SIZE=200)
+        assert server.requests == []
+    assert result.returncode == 2 and record["finish_reason"] == "bad_arguments"
+    assert "FREELANCER_PAGE_SIZE must be 1 to 100" in result.stderr

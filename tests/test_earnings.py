@@ -125,13 +125,18 @@ def test_a_currency_without_a_rate_leaves_only_the_ppp_index_empty(tmp_path):
     [
         ({"year": 1950}, "outside the reference range"),
         ({"year": 2040}, "outside the reference range"),
-        ({"hours": 0}, "hours must be positive"),
+        ({"hours": 0}, "hours must be a positive finite number"),
+        ({"hours": float("nan")}, "hours must be a positive finite number"),
+        ({"hours": float("inf")}, "hours must be a positive finite number"),
+        ({"min_count": -1}, "min_count must be a whole number of at least 1"),
+        ({"since": "2026-01-01"}, "since must be a datetime.date"),
+        ({"draws": 5}, "draws must be a whole number of at least 20"),
     ],
 )
 def test_bad_arguments(tmp_path, kwargs, message):
     store = store_with(tmp_path, {"PK": [float(r) for r in range(1, 12)]})
     with pytest.raises(InputError, match=message):
-        relative_earnings(scan_profiles(store), draws=50, **kwargs)
+        relative_earnings(scan_profiles(store), **{"draws": 50, **kwargs})
 
 
 def test_small_cells_are_suppressed(tmp_path):

@@ -102,9 +102,12 @@ def test_hours_must_be_finite_and_positive(demo_store, value):
     ],
 )
 def test_crawl_demo_and_replay_mistakes(tmp_path, args, message):
-    result = run_olm(*args, "--store", str(tmp_path)) if args[0] == "crawl" else run_olm(*args)
+    store = tmp_path / "store"
+    if args[0] == "demo":
+        args = [*args, "--store", str(store)]
+    result = run_olm(*args, "--store", str(store)) if args[0] == "crawl" else run_olm(*args)
     assert message in one_line_error(result)
-    assert not (tmp_path / "runs").exists()
+    assert not store.exists()  # refused before anything was created
 
 
 def test_after_the_demo_the_next_commands_find_its_store(demo_store, tmp_path):
@@ -163,8 +166,19 @@ def test_missing_columns_and_wrong_types_are_named(demo_store):
     profiles = scan_profiles(demo_store)
     with pytest.raises(InputError, match=r"profiles lacks column.s. hourly_rate_usd"):
         olmstats.country_summary(profiles.drop("hourly_rate_usd"))
-    with pytest.raises(InputError, match=r"profiles.hourly_rate_usd must be number, got String"):
+    with pytest.raises(
+        InputError,
+        match=r"profiles.hourly_rate_usd must be number \(an integer or float\), got String",
+    ):
         olmstats.country_summary(profiles.with_columns(pl.col("hourly_rate_usd").cast(pl.String)))
+    with pytest.raises(InputError, match=r"profiles.country must be text \(String\), got Categ"):
+        olmstats.country_summary(profiles.with_columns(pl.col("country").cast(pl.Categorical)))
+    with pytest.raises(InputError, match="min_count must be a whole number of at least 1"):
+        progression.rate_progression(profiles, min_count=-1)
+    with pytest.raises(InputError, match=r"since must be a datetime\.date"):
+        olmstats.country_summary(profiles, since="2026-01-01")
+    with pytest.raises(InputError, match="store must be a folder path, got NoneType"):
+        scan_profiles(None)
     with pytest.raises(InputError, match=r"profiles lacks column.s. registration_date"):
         progression.rate_progression(profiles.drop("registration_date"))
     with pytest.raises(InputError, match=r"jobs lacks column.s. bid_count"):

@@ -4,6 +4,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from olmstats.errors import StoreError
 from olmstats.schema import PROFILES
 from spiders.pipelines.parquet_store import ParquetStorePipeline
 from tests.pipelines_helpers import profile, stage
@@ -49,7 +50,7 @@ def test_items_land_in_hive_partitions_as_zstd_parquet(tmp_path):
 
 def test_a_required_null_is_refused_not_written(tmp_path):
     pipeline, _ = stage(ParquetStorePipeline, OLM_STORE=str(tmp_path), OLM_STORE_ROWS_PER_FILE=1)
-    with pytest.raises(ValueError, match="required"):
+    with pytest.raises(StoreError, match=r"required column\(s\) \['profile_id'\] empty"):
         pipeline.process_item(
             profile(profile_id=None, country="PK", observed_at=datetime(2026, 1, 1, tzinfo=UTC))
         )

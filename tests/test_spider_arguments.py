@@ -58,6 +58,7 @@ def test_scrapy_crawl_uses_the_project(replay, tmp_path):
         (["max_pages=0"], "max_pages must be at least 1"),
         (["colour=blue"], "unknown argument(s) ['colour']"),
         (["skills=<script>"], "invalid skill name"),
+        (["run_id=../x y"], "invalid run id '../x y'"),
     ],
 )
 def test_bad_arguments_stop_before_any_request(replay, tmp_path, arguments, message):
@@ -69,6 +70,8 @@ def test_bad_arguments_stop_before_any_request(replay, tmp_path, arguments, mess
     assert len(errors) == 1 and message in errors[0]
     assert "'finish_reason': 'bad_arguments'" in result.stderr
     assert "Traceback" not in result.stderr
+    (record,) = (tmp_path / "runs").glob("*.json")  # under a run id of its own, never '../x y'
+    assert record.parent == tmp_path / "runs"
 
 
 def test_since_is_checked_by_the_jobs_spider(replay, tmp_path):

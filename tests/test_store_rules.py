@@ -359,3 +359,34 @@ def test_tables_say_when_they_include_runs_that_never_finished(store):
     assert any(
         n.startswith("Includes rows of 1 run(s) that did not read every listing: r3") for n in notes
     )
+
+
+def test_a_store_whose_jobs_are_all_damaged_still_gives_its_profiles(store):
+    folder = partition_dir(store, JOBS, "freelancer", DAY)
+    folder.mkdir(parents=True)
+    (folder / "part-r9-00000.parquet").write_bytes(b"garbage")
+    summary = run_olm("summary", "--store", str(store), "--format", "csv")
+    assert summary.returncode == 0, summary.stderr
+    assert pl.read_csv(summary.stdout.encode())["profiles"].to_list() == [30]
+    assert "olm: warning: 1 damaged or foreign jobs entry" in summary.stderr
+    assert "No jobs in this store" in summary.stderr
+
+
+def test_folders_that_are_files_and_records_without_origin_are_problems(store):
+    (store / "runs" / "r1.json").write_text(
+        json.dumps(record("r1", data_origin=None)), encoding="utf-8"
+    )
+    (store / "jobs").write_text("a file where a folder belongs")
+    kinds = {(p.kind, p.path.name) for p in check_store(store).problems}
+    assert kinds == {("no_data_origin", "r1.json"), ("stray_file", "jobs")}
+
+
+def test_a_writer_leaves_another_writers_temporary_file_alone(tmp_path):
+    writer = PartWriter(tmp_path, PROFILES, platform="freelancer", snapshot_date=DAY, run_id="r")
+    writer.directory.mkdir(parents=True)
+    theirs = writer.directory / ".part-r-00000.parquet.tmp"
+    theirs.write_bytes(b"half of someone else's file")
+    writer.add(row(1))
+    with pytest.raises(StoreWriteError, match="another writer is writing it"):
+        writer.flush()
+    assert theirs.read_bytes() == b"half of someone else's file"

@@ -54,7 +54,7 @@ def summary(
         list[str] | None,
         typer.Option("--occupation", "-o", help="Occupation codes (see `olm occupations`)."),
     ] = None,
-    min_count: min_count_option(10) = 10,
+    min_count: min_count_option() = 10,
     since: Annotated[str | None, typer.Option(help="First snapshot date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Last snapshot date (YYYY-MM-DD).")] = None,
     fmt: FormatOption = Format.table,
@@ -79,8 +79,7 @@ def summary(
     relative-earnings index with its interval, region and income group."""
     from olmstats import countries as country_table
     from olmstats.cli.render import render_summary
-    from olmstats.schema import JOBS
-    from olmstats.store import has_data, scan_jobs, scan_profiles, store_notes
+    from olmstats.store import scan_jobs, scan_profiles, store_notes
     from olmstats.summary import DEFINITIONS, country_summary
 
     codes = country_table.parse_list(",".join(split_values(country))) if country else None
@@ -107,7 +106,7 @@ def summary(
             index=index,
         )
         return
-    jobs = scan_jobs(store) if has_data(store, JOBS) else None
+    jobs = scan_jobs(store, missing_ok=True)
     with _status(fmt, "Computing the country summary…"):
         table = country_summary(
             profiles,
@@ -146,11 +145,10 @@ def _full_summary(
     from olmstats.cli.render import render_table, snapshot_caption
     from olmstats.country_table import full_country_table
     from olmstats.reference import ReferenceDataWarning
-    from olmstats.schema import JOBS
-    from olmstats.store import has_data, scan_jobs, store_notes
+    from olmstats.store import scan_jobs, store_notes
     from olmstats.summary import DEFINITIONS
 
-    jobs = scan_jobs(store) if has_data(store, JOBS) else None
+    jobs = scan_jobs(store, missing_ok=True)
     with warnings.catch_warnings(), _status(fmt, "Computing the full country table…"):
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         result = full_country_table(
@@ -214,7 +212,7 @@ def progression(
     by: Annotated[str | None, typer.Option(help="country or occupation (default: pooled)")] = None,
     experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
     view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
-    min_count: min_count_option(30, "profiles") = 30,
+    min_count: min_count_option("profiles") = 30,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[
@@ -347,7 +345,7 @@ def competition(
         str, typer.Option(help="For --view bids: occupation, budget_band or employer_country.")
     ] = "occupation",
     snapshots: Annotated[str, typer.Option(help="latest or all (averaged).")] = "latest",
-    min_count: min_count_option(10) = 10,
+    min_count: min_count_option() = 10,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
@@ -402,7 +400,7 @@ def earnings(
     ] = None,
     hours: Annotated[float, typer.Option(help="Working hours a year.")] = 2000.0,
     draws: Annotated[int, typer.Option(min=1, help="Bootstrap draws.")] = 200,
-    min_count: min_count_option(10, "rates") = 10,
+    min_count: min_count_option("rates") = 10,
     index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.ppp,
     adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,
     fmt: FormatOption = Format.table,

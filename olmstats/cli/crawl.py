@@ -15,8 +15,6 @@ from typing import Any
 from olmstats.errors import InputError
 from olmstats.store.runs import EXIT_COMPLETE, Outcome, exit_code
 
-LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
-
 
 @dataclass(frozen=True)
 class CrawlResult:
@@ -25,6 +23,7 @@ class CrawlResult:
     status: str
     finish_reason: str
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     items_kept: int = 0
     items_dropped: int = 0
     items_lost: int = 0
@@ -52,6 +51,8 @@ class CrawlResult:
             text += f"; {self.listings_read} of {self.listings} listings read to the end"
         if self.problems:
             text += "; " + "; ".join(self.problems)
+        if self.notes:
+            text += "; note: " + "; ".join(self.notes)
         if self.record_problem:
             text += f"; run record not written: {self.record_problem}"
         return text + f" (run {self.run_id})"
@@ -132,6 +133,7 @@ def run_spiders(
                     stats.get("olm/problems")
                     or ([] if stats.get("olm/outcome") else ["the crawl ended without an outcome"])
                 ),
+                notes=list(stats.get("olm/notes") or []),
                 items_kept=_sum(stats, "olm/store/rows/"),
                 items_dropped=_sum(stats, "olm/drop/"),
                 items_lost=_sum(stats, "olm/store/lost/"),

@@ -43,7 +43,7 @@ def _at_least_one(value: int) -> int:
     return value
 
 
-def min_count_option(default: int, what: str = "observations") -> Any:
+def min_count_option(what: str = "observations") -> Any:
     """The same --min-count everywhere: cells resting on fewer *what* are suppressed."""
     return Annotated[
         int,

@@ -36,23 +36,23 @@ from olmstats.store.runs import (
     read_runs,
     update_run_record,
 )
-from olmstats.store.scanning import StoreProblem, has_data, index_dataset, scan
+from olmstats.store.scanning import StoreProblem, index_dataset, scan
 from olmstats.store.writing import PartWriter, probe_writable, write_frame
 
 
-def scan_profiles(store: Path | str) -> pl.LazyFrame:
+def scan_profiles(store: Path | str, *, missing_ok: bool = False) -> pl.LazyFrame | None:
     """Freelancer profiles in *store* (schema: ``olmstats.schema.PROFILES``).
 
     One row per profile per snapshot date; :func:`olmstats.summary.latest_per_profile` keeps
-    each profile's most recent.
+    each profile's most recent. No readable profiles: StoreError, or None with *missing_ok*.
     """
-    return scan(store, PROFILES)
+    return scan(store, PROFILES, missing_ok=missing_ok)
 
 
-def scan_jobs(store: Path | str) -> pl.LazyFrame:
+def scan_jobs(store: Path | str, *, missing_ok: bool = False) -> pl.LazyFrame | None:
     """Open projects in *store* (schema: ``olmstats.schema.JOBS``), one row per project per
-    snapshot date."""
-    return scan(store, JOBS)
+    snapshot date. No readable jobs: StoreError, or None with *missing_ok*."""
+    return scan(store, JOBS, missing_ok=missing_ok)
 
 
 def store_notes(store: Path | str) -> list[str]:
@@ -76,7 +76,6 @@ __all__ = [
     "check_store",
     "create_run_record",
     "exit_code",
-    "has_data",
     "index_dataset",
     "iter_run_records",
     "load_run_records",

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from olmstats.schema import DATASETS
-from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX
+from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX, run_record_path
 from olmstats.store.runs import load_run_records
 from olmstats.store.scanning import (
     DatasetIndex,
@@ -68,6 +68,16 @@ def check_store(store: Path | str, *, deep: bool = True) -> StoreReport:
     report.problems.extend(record_problems)
     bad_records = {p.path.stem for p in record_problems}
     for index in indices:
+        for run_id in sorted(index.run_ids() & set(records)):
+            if not records[run_id].get("data_origin"):
+                report.problems.append(
+                    StoreProblem(
+                        run_record_path(root, run_id),
+                        "no_data_origin",
+                        f"run {run_id} wrote {index.dataset.name} but its record names no data "
+                        "origin (platform or simulated): provenance unknown",
+                    )
+                )
         for run_id in sorted(index.run_ids() - set(records)):
             first = next(p.path for p in index.files if p.run_id == run_id)
             why = "is unreadable" if run_id in bad_records else "is missing"
@@ -95,6 +105,8 @@ def _leftovers(root: Path) -> list[StoreProblem]:
         if entry.name not in known:
             problems.append(StoreProblem(entry, "stray_file", "not part of an olmstats store"))
     runs = root / RUNS_DIR
+    if runs.exists() and not runs.is_dir():
+        problems.append(StoreProblem(runs, "stray_file", "a file where the runs folder belongs"))
     if runs.is_dir():
         problems += [
             StoreProblem(p, "temporary_file", "left by a write that never finished")

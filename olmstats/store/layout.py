@@ -103,3 +103,13 @@ def identity_metadata(
         META_SEQ: str(seq),
         META_SCHEMA: str(schema),
     }
+
+
+def run_part_files(store: Path | str, run_id: str) -> list[Path]:
+    """Every file named as a part file of *run_id* in *store* (any dataset and partition)."""
+    found = []
+    for path in Path(store).glob("*/platform=*/snapshot_date=*/part-*.parquet"):
+        match = PART_PATTERN.match(path.name)
+        if match and match.group("run_id") == run_id:
+            found.append(path)
+    return sorted(found)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -98,39 +99,56 @@ def create_run_record(store: Path | str, record: dict[str, Any]) -> Path:
     return write_new_file(path, lambda handle: handle.write(data))
 
 
-def record_import(
+@contextmanager
+def importing(
     store: Path | str,
     run_id: str,
     *,
     source: str,
     data_origin: str,
     snapshot_date: str,
-    items: dict[str, int],
     **details: Any,
-) -> Path:
-    """Create the ``complete`` record of a bulk write (an import, a simulation) of *items*
-    rows per dataset, so that its rows carry their provenance like a crawl's."""
+) -> Iterator[dict[str, int]]:
+    """The run record of a bulk write (an import, a simulation), kept like a crawl's.
+
+    Created (``running``, with its data origin) before the first row is written; on leaving
+    the block it says ``complete`` with the rows per dataset the block put into the dict it
+    was given, or ``failed`` if the block raised. A write killed half-way therefore leaves
+    rows whose record says where they came from and that the run never finished::
+
+        with importing(store, "upwork-2024-07", source="olm import", ...) as items:
+            write_frame(...)
+            items["jobs"] = frame.height
+    """
     from datetime import UTC, datetime
 
-    now = datetime.now(UTC).isoformat()
-    return create_run_record(
-        store,
-        {
-            "run_id": run_id,
-            "spider": source,
-            "status": str(Outcome.complete),
-            "finish_reason": "imported",
-            "problems": [],
-            "data_origin": data_origin,
-            "started_at": now,
-            "finished_at": now,
-            "snapshot_date": snapshot_date,
-            "items_kept": items,
-            "items_dropped": {},
-            "listings": [],
-            **details,
-        },
-    )
+    items: dict[str, int] = {}
+    record: dict[str, Any] = {
+        "run_id": run_id,
+        "spider": source,
+        "status": RUNNING,
+        "finish_reason": None,
+        "problems": [],
+        "data_origin": data_origin,
+        "started_at": datetime.now(UTC).isoformat(),
+        "finished_at": None,
+        "snapshot_date": snapshot_date,
+        "items_kept": items,
+        "items_dropped": {},
+        "listings": [],
+        **details,
+    }
+    create_run_record(store, record)
+    try:
+        yield items
+    except BaseException as exc:
+        record.update(status=str(Outcome.failed), finish_reason="error", problems=[str(exc)])
+        raise
+    else:
+        record.update(status=str(Outcome.complete), finish_reason="imported")
+    finally:
+        record["finished_at"] = datetime.now(UTC).isoformat()
+        update_run_record(store, record)
 
 
 def update_run_record(store: Path | str, record: dict[str, Any]) -> Path:
@@ -159,6 +177,11 @@ def read_run_record(path: Path) -> dict[str, Any] | StoreProblem:
     for name in ("started_at", "spider"):
         if not isinstance(record.get(name), str):
             return _problem(path, f"{name} is missing or not text")
+    for name in ("finished_at", "data_origin", "finish_reason"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return _problem(path, f"{name} is not text")
+    if not isinstance(record.get("problems", []), list):
+        return _problem(path, "problems is not a list")
     for name in ("items_kept", "items_dropped"):
         value = record.get(name, {})
         if not isinstance(value, dict) or not all(isinstance(v, int) for v in value.values()):

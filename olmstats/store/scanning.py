@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from olmstats.errors import StoreError, StoreWarning
+from olmstats.errors import InputError, StoreError, StoreWarning
 from olmstats.schema import PARTITION_COLUMNS, Dataset
 from olmstats.store.layout import (
     META_DATASET,
@@ -89,11 +88,13 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _children(folder: Path) -> Iterator[Path]:
+def _children(folder: Path, problems: list[StoreProblem]) -> list[Path]:
+    """The entries of *folder*; an unreadable folder is a problem, not the end of the scan."""
     try:
-        yield from sorted(folder.iterdir())
+        return sorted(folder.iterdir())
     except OSError as exc:
-        raise StoreError(f"cannot list {folder}: {exc.strerror or exc}") from None
+        problems.append(StoreProblem(folder, "unreadable", f"cannot list it: {exc.strerror}"))
+        return []
 
 
 def index_dataset(store: Path | str, dataset: Dataset) -> DatasetIndex:
@@ -102,8 +103,13 @@ def index_dataset(store: Path | str, dataset: Dataset) -> DatasetIndex:
     files: list[PartFile] = []
     problems: list[StoreProblem] = []
     if not root.is_dir():
+        if root.exists():
+            problem = StoreProblem(
+                root, "stray_file", f"a file where the {dataset.name} folder belongs"
+            )
+            return DatasetIndex(dataset, (), (problem,))
         return DatasetIndex(dataset, (), ())
-    for platform_dir in _children(root):
+    for platform_dir in _children(root, problems):
         if platform_dir.name.startswith(TEMP_PREFIX):
             continue
         platform = _partition_value(platform_dir.name, "platform")
@@ -116,7 +122,7 @@ def index_dataset(store: Path | str, dataset: Dataset) -> DatasetIndex:
                 )
             )
             continue
-        for day_dir in _children(platform_dir):
+        for day_dir in _children(platform_dir, problems):
             if day_dir.name.startswith(TEMP_PREFIX):
                 continue
             value = _partition_value(day_dir.name, "snapshot_date")
@@ -133,7 +139,7 @@ def index_dataset(store: Path | str, dataset: Dataset) -> DatasetIndex:
                     )
                 )
                 continue
-            for path in _children(day_dir):
+            for path in _children(day_dir, problems):
                 found = _inspect_file(path, dataset, platform, day)
                 if isinstance(found, PartFile):
                     files.append(found)
@@ -201,18 +207,14 @@ def _inspect_file(
 
 
 def require_store(store: Path | str) -> Path:
+    if not isinstance(store, str | Path):
+        raise InputError(f"store must be a folder path, got {type(store).__name__}")
     path = Path(store)
     if not path.is_dir():
         if path.exists():
             raise StoreError(f"store {path} is a file, not a folder")
         raise StoreError(f"store not found: {path} (crawl into it first, e.g. `olm demo`)")
     return path
-
-
-def has_data(store: Path | str, dataset: Dataset) -> bool:
-    """Whether *store* holds any file named like a part file of *dataset* (not validated)."""
-    root = Path(store) / dataset.name
-    return root.is_dir() and any(root.glob("platform=*/snapshot_date=*/part-*.parquet"))
 
 
 def warn_skipped(store: Path, index: DatasetIndex, stacklevel: int = 3) -> None:
@@ -259,16 +261,19 @@ def scan_index(index: DatasetIndex) -> pl.LazyFrame:
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
 
 
-def scan(store: Path | str, dataset: Dataset) -> pl.LazyFrame:
+def scan(store: Path | str, dataset: Dataset, *, missing_ok: bool = False) -> pl.LazyFrame | None:
     """Lazily scan one dataset: its documented columns, then ``platform`` and ``snapshot_date``.
 
     One row per entity per snapshot (the counting rule in this module's docstring). Filters on
     ``platform`` or ``snapshot_date`` prune whole files before any is opened; other filters are
     pushed into the Parquet reader. Damaged or foreign files are skipped with a StoreWarning.
+    A dataset with no readable file is a StoreError, or None with *missing_ok*.
     """
     path = require_store(store)
     index = index_dataset(path, dataset)
     warn_skipped(path, index)
+    if not index.files and missing_ok:
+        return None
     if not index.files:
         skipped = len(index.skipped)
         extra = (

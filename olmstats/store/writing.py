@@ -17,16 +17,15 @@ import contextlib
 import errno
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
 
-from olmstats.errors import StoreError, StoreWriteError, io_error_text
+from olmstats.errors import InputError, StoreError, StoreWriteError, io_error_text
 from olmstats.schema import SCHEMA_VERSION, Dataset
 from olmstats.store.layout import (
-    PART_PATTERN,
     SEQ_LIMIT,
     TEMP_PREFIX,
     TEMP_SUFFIX,
@@ -35,6 +34,7 @@ from olmstats.store.layout import (
     identity_metadata,
     part_name,
     partition_dir,
+    run_part_files,
     temp_name,
 )
 
@@ -57,20 +57,29 @@ def write_new_file(path: Path, write: Callable[[IO[bytes]], Any]) -> Path:
     """Create *path* exclusively with the bytes *write* puts into the handle it is given.
 
     Raises :class:`StoreWriteError` if *path* exists (nothing is replaced) or if the store
-    cannot be written; no temporary file is left behind either way.
+    cannot be written; no temporary file of this call is left behind either way, and a file
+    that is not durably in place (its folder could not be synced) is removed again.
     """
     temp = temp_name(path)
+    created = linked = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temp.open("xb") as handle:
+        try:
+            handle = temp.open("xb")
+        except FileExistsError:
+            raise StoreWriteError(f"cannot write {path}: another writer is writing it") from None
+        created = True
+        with handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         _link_no_clobber(temp, path)
+        linked = True
         _fsync_dir(path.parent)
     except FileExistsError:
         raise StoreWriteError(f"refusing to overwrite {path}: the store is append-only") from None
     except OSError as exc:
+        _undo(path if linked else None)
         raise StoreWriteError(f"cannot write {path}: {_reason(exc)}") from None
     except pl.exceptions.PolarsError as exc:  # Polars reports the OS error inside its own
         message = str(exc)
@@ -78,9 +87,15 @@ def write_new_file(path: Path, write: Callable[[IO[bytes]], Any]) -> Path:
             raise
         raise StoreWriteError(f"cannot write {path}: {io_error_text(exc)}") from None
     finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        if created:
+            _undo(temp)
     return path
+
+
+def _undo(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def replace_own_file(path: Path, data: bytes) -> Path:
@@ -150,8 +165,16 @@ class PartWriter:
         run_id: str,
         rows_per_file: int = 50_000,
     ) -> None:
-        if rows_per_file < 1:
-            raise ValueError("rows_per_file must be at least 1")
+        if (
+            isinstance(rows_per_file, bool)
+            or not isinstance(rows_per_file, int)
+            or rows_per_file < 1
+        ):
+            raise InputError(
+                f"rows_per_file must be a whole number of at least 1, got {rows_per_file!r}"
+            )
+        if not isinstance(snapshot_date, date) or isinstance(snapshot_date, datetime):
+            raise InputError(f"snapshot_date must be a datetime.date, got {snapshot_date!r}")
         self.dataset = dataset
         self.platform = check_platform(platform)
         self.snapshot_date = snapshot_date
@@ -162,6 +185,7 @@ class PartWriter:
         self.rows_written = 0
         self._columns = dataset.column_names
         self._key = dataset.column_names[0]
+        self._required = [c for c in dataset.required() if c != "run_id"]
         self._keys: set[Any] = set()
         self._buffer: dict[str, list[Any]] = {name: [] for name in self._columns}
         self._buffered = 0
@@ -176,6 +200,9 @@ class PartWriter:
         key = row[self._key]
         if key in self._keys:
             raise StoreError(f"{self.dataset.name}: {self._key} {key!r} repeats within one run")
+        empty = [name for name in self._required if row[name] is None]
+        if empty:
+            raise StoreError(f"{self.dataset.name}: required column(s) {empty} empty in {key!r}")
         self._keys.add(key)
         for name in self._columns:
             self._buffer[name].append(row[name])
@@ -192,7 +219,7 @@ class PartWriter:
         """
         if not self._buffered:
             return None
-        frame = pl.DataFrame(self._buffer, schema=self.dataset.polars_schema, strict=False)
+        frame = pl.DataFrame(self._buffer, schema=self.dataset.polars_schema, strict=True)
         path = self.write_chunk(frame)
         self._buffer = {name: [] for name in self._columns}
         self._buffered = 0
@@ -243,17 +270,6 @@ class PartWriter:
             raise ValueError(f"{self.dataset.name}: nulls in required columns {bad}")
 
 
-def run_files(directory: Path, run_id: str) -> list[Path]:
-    """Part files of *run_id* already in a partition folder."""
-    if not directory.is_dir():
-        return []
-    return sorted(
-        p
-        for p in directory.iterdir()
-        if (m := PART_PATTERN.match(p.name)) and m.group("run_id") == run_id
-    )
-
-
 def write_frame(
     store: Path | str,
     dataset: Dataset,
@@ -269,13 +285,25 @@ def write_frame(
     Refuses (StoreWriteError) a run id that already has files in the partition: the store is
     append-only, and one run holds each entity once.
     """
-    missing = set(dataset.column_names) - set(frame.columns)
+    if not isinstance(frame, pl.DataFrame):
+        raise InputError(f"frame must be a Polars DataFrame, got {type(frame).__name__}")
+    missing = [c for c in dataset.column_names if c not in frame.columns]
     if missing:
-        raise ValueError(f"{dataset.name}: frame lacks columns {sorted(missing)}")
-    frame = frame.select(dataset.column_names).cast(dict(dataset.polars_schema))
+        raise InputError(f"{dataset.name}: frame lacks columns {missing}")
+    try:
+        frame = frame.select(dataset.column_names).cast(dict(dataset.polars_schema))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{dataset.name}: {str(exc).splitlines()[0]}") from None
     key = dataset.column_names[0]
     if not frame[key].is_unique().all():
-        raise ValueError(f"{dataset.name}: {key} repeats within one run")
+        raise InputError(f"{dataset.name}: {key} repeats within one run")
+    nulls = {
+        c: n
+        for c, n in frame.select(pl.col(dataset.required()).null_count()).row(0, named=True).items()
+        if n and c != "run_id"
+    }
+    if nulls:
+        raise InputError(f"{dataset.name}: nulls in required columns {nulls}")
     writer = PartWriter(
         store,
         dataset,
@@ -284,7 +312,7 @@ def write_frame(
         run_id=run_id,
         rows_per_file=rows_per_file,
     )
-    existing = run_files(writer.directory, run_id)
+    existing = [p for p in run_part_files(store, run_id) if p.parent == writer.directory]
     if existing:
         raise StoreWriteError(
             f"refusing to overwrite {existing[0]}: run {run_id} already wrote to "

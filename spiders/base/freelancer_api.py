@@ -27,6 +27,8 @@ from spiders.base.olm_spider import OlmSpider
 
 #: One object of the API's JSON (a user, a project, a ``result``).
 Entry = dict[str, Any]
+#: The API's largest ``limit``: a page never holds more, so offsets step by at most this.
+MAX_PAGE_SIZE = 100
 
 
 class MalformedPageError(Exception):
@@ -62,6 +64,14 @@ class FreelancerApiSpider(OlmSpider):
     @property
     def page_size(self) -> int:
         return self.settings.getint("FREELANCER_PAGE_SIZE")
+
+    def setting_error(self) -> str | None:
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            return (
+                f"FREELANCER_PAGE_SIZE must be 1 to {MAX_PAGE_SIZE} (the API's largest limit; "
+                f"a larger one would skip items), got {self.page_size}"
+            )
+        return None
 
     def api_url(self, path: str, params: Iterable[tuple[str, Any]] = ()) -> str:
         query = urlencode(list(params))
@@ -131,10 +141,26 @@ class FreelancerApiSpider(OlmSpider):
             raise self.fail(
                 "unknown_skill", f"unknown skill {unknown[0]!r} on {self.platform}{hint}"
             )
+        self.drop_same_skills()
         if self.lists_by_country and self.country_codes:
             yield self.country_list_request()
         else:
             yield from self.first_pages()
+
+    def drop_same_skills(self) -> None:
+        """Names that resolve to one skill ("Web Scraping", "web_scraping") are one listing."""
+        seen: set[Any] = set()
+        kept = []
+        for name in self.skill_names:
+            skill_id = self.skills_by_name[name.strip().lower()]["id"]
+            if skill_id in seen:
+                self.crawler.stats.inc_value("olm/listing/same_skill_named_twice")
+                for country in (self.country_codes or [None]) if self.lists_by_country else [None]:
+                    self.listings.forget(listing_label(country, name))
+                continue
+            seen.add(skill_id)
+            kept.append(name)
+        self.skill_names = kept
 
     def parse_country_list(self, response: Response) -> Iterator[scrapy.Request]:
         result = self.bootstrap_result(response, dict)

@@ -12,8 +12,10 @@ For each, the crawl counts pages requested, read, failed after retries (by reaso
 
 Failure reasons (Scrapy stats ``olm/page/failed/<reason>``): ``http_<status>``, ``timeout``,
 ``connection_lost``, ``connection_refused``, ``dns_error``, ``short_body``, ``malformed_page``,
-``api_error``, ``callback_error``, ``redirect_off_host``, ``dropped``, ``no_response``, or the
-reason the crawl stopped (``blocked_<kind>``, ``rate_limited``, ...).
+``api_error``, ``callback_error``, ``redirect_off_host``, ``dropped`` (refused by the scheduler),
+``no_response`` (vanished without an answer), ``unfinished`` (the crawl stopped first),
+``ignored`` (another middleware refused it), ``download_error_<Exception>`` (anything else), or
+the reason the crawl stopped (``blocked_<kind>``, ``rate_limited``, ...).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from scrapy.exceptions import (
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
+from twisted.web.client import ResponseFailed
 
 from olmstats.store.runs import READ_OUTCOMES, ListingOutcome
 from spiders.stopping import CrawlStopped
@@ -104,6 +106,13 @@ class Listing:
             return ListingOutcome.failed
         return ListingOutcome.unfinished
 
+    @property
+    def short_of_total(self) -> int:
+        """Items announced but not seen, for a listing read to its end (0 otherwise)."""
+        if self.outcome != ListingOutcome.read_to_end or self.total_announced is None:
+            return 0
+        return max(0, self.total_announced - self.items_seen)
+
     def as_record(self) -> dict[str, Any]:
         return {
             "listing": self.label,
@@ -116,6 +125,7 @@ class Listing:
             "pages_skipped": self.pages_skipped,
             "items_seen": self.items_seen,
             "total_announced": self.total_announced,
+            "short_of_total": self.short_of_total,
             "failures": self.failures,
         }
 
@@ -149,6 +159,10 @@ class ListingBook:
 
     def __len__(self) -> int:
         return len(self.listings)
+
+    def forget(self, label: str) -> None:
+        """Drop a planned listing that turned out to be the same query as another."""
+        self.listings.pop(label, None)
 
     def requested(self, label: str, page: int) -> None:
         listing = self.listings[label]
@@ -187,15 +201,30 @@ class ListingBook:
         listing.end = reason
 
     def close(self, *, stopped: bool) -> None:
-        """At the end of the crawl: pages that never got an answer are failures too."""
+        """At the end of the crawl: pages that never got an answer are failures too.
+
+        ``unfinished`` when the crawl was stopped (the listing stays unfinished), else
+        ``no_response``: a request that vanished (filtered by some middleware) - the listing
+        failed. Afterwards every page requested was read, failed or skipped.
+        """
+        reason = "unfinished" if stopped else "no_response"
         for listing in self.listings.values():
             for page in sorted(listing.in_flight):
-                reason = "unfinished" if stopped else "no_response"
                 listing.failures.append({"page": page, "reason": reason, "detail": "", "url": ""})
+                listing.pages_failed += 1
                 self.stats.inc_value(f"olm/page/failed/{reason}")
+                self.stats.inc_value("olm/page/failed")
                 if not stopped:
                     listing.end = reason
             listing.in_flight.clear()
+
+    def shortfalls(self) -> list[str]:
+        """Listings read to their end that saw fewer items than the platform announced."""
+        return [
+            f"{item.label}: {item.items_seen:,} items seen of {item.total_announced:,} announced"
+            for item in self.listings.values()
+            if item.short_of_total
+        ]
 
     def not_read(self) -> list[Listing]:
         return [item for item in self.listings.values() if item.outcome not in READ_OUTCOMES]

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from olmstats import countries as country_table
 from olmstats.errors import InputError
+from olmstats.store.layout import RUN_ID_PATTERN, check_run_id
 from spiders.base.listings import CALLBACK_ERROR, ListingBook, failure_reason
 from spiders.stopping import stop_crawl
 
@@ -41,7 +42,12 @@ def parse_skill_names(text: str | None) -> list[str]:
     """Split "python, Web Scraping" into names; reject empty lists and odd characters."""
     if text is None:
         return []
-    names = [part.strip() for part in text.split(",") if part.strip()]
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip()
+        if not name or name.lower() in (n.lower() for n in names):
+            continue  # "python,Python" is one listing, not two
+        names.append(name)
     for name in names:
         if len(name) > 80 or any(ch in name for ch in "<>{}[]\\\"'"):
             raise InputError(f"invalid skill name {name!r}")
@@ -99,6 +105,7 @@ class OlmSpider(scrapy.Spider):
         self.argument_error: str | None = None
         self.listings: ListingBook | None = None
         try:
+            check_run_id(self.run_id)
             unknown = set(self.arguments) - self.accepted_arguments - {"run_id"}
             if unknown:
                 raise InputError(
@@ -108,6 +115,8 @@ class OlmSpider(scrapy.Spider):
             self.parse_arguments(**{k: v for k, v in self.arguments.items() if k != "run_id"})
         except InputError as exc:
             self.argument_error = str(exc)
+            if not RUN_ID_PATTERN.match(str(self.run_id)):  # the store must never see it
+                self.run_id = new_run_id(self.name, self.started_at)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -142,9 +151,14 @@ class OlmSpider(scrapy.Spider):
         self.crawler.stats.set_value("olm/failure", message)
         return CloseSpider(reason)
 
+    def setting_error(self) -> str | None:
+        """What is wrong with this spider's settings (checked before the first request)."""
+        return None
+
     async def start(self) -> AsyncIterator[Any]:
-        if self.argument_error:
-            raise self.fail("bad_arguments", self.argument_error)
+        problem = self.argument_error or self.setting_error()
+        if problem:
+            raise self.fail("bad_arguments", problem)
         for label, filters in self.planned_listings():
             self.listings.open(label, filters)
         async for request in self.start_listing():

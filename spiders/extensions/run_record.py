@@ -36,7 +36,13 @@ from olmstats import __version__
 from olmstats.errors import StoreWriteError
 from olmstats.schema import SCHEMA_VERSION
 from olmstats.store import Outcome, create_run_record, update_run_record
-from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX, run_record_path
+from olmstats.store.layout import (
+    RUNS_DIR,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    run_part_files,
+    run_record_path,
+)
 from olmstats.store.runs import RUNNING
 from olmstats.store.writing import write_new_file
 
@@ -131,8 +137,8 @@ class RunRecordExtension:
 
     def spider_opened(self, spider: Spider) -> None:
         run_id = spider.run_id
-        taken = run_record_path(self.store, run_id).exists() or any(
-            self.store.glob(f"*/platform=*/snapshot_date=*/part-{run_id}-*")
+        taken = run_record_path(self.store, run_id).exists() or bool(
+            run_part_files(self.store, run_id)
         )
         try:
             if taken:
@@ -172,9 +178,13 @@ class RunRecordExtension:
         if listings is not None:
             listings.close(stopped=reason != "finished")
         status, problems = classify_run(reason, spider, stats.get_stats())
+        notes = listings.shortfalls() if listings is not None else []
+        if notes:
+            stats.set_value("olm/listing/short_of_total", len(notes))
         stats.set_value("olm/outcome", str(status))
         stats.set_value("olm/problems", problems)
-        self.write(spider, status=str(status), reason=reason, problems=problems)
+        stats.set_value("olm/notes", notes)
+        self.write(spider, status=str(status), reason=reason, problems=problems, notes=notes)
 
     # -- the record ------------------------------------------------------------------------------
 
@@ -194,13 +204,16 @@ class RunRecordExtension:
                     raise
                 reserve.unlink()  # the disk is full: the reserved space takes the last record
                 update_run_record(self.store, self.record(spider, **fields))
+            self.crawler.stats.set_value("olm/run_record/not_written", None)
         except StoreWriteError as exc:
             stats = self.crawler.stats
             stats.set_value("olm/run_record/not_written", str(exc))
             if fields.get("status") != RUNNING:
                 stats.set_value("olm/outcome", str(Outcome.failed))
                 stats.set_value(
-                    "olm/problems", [*(stats.get_value("olm/problems") or []), str(exc)]
+                    "olm/problems",
+                    "olm/notes",
+                    [*(stats.get_value("olm/problems") or []), str(exc)],
                 )
             spider.logger.error(str(exc))
         finally:
@@ -215,6 +228,7 @@ class RunRecordExtension:
         status: str,
         reason: str | None = None,
         problems: list[str] | None = None,
+        notes: list[str] | None = None,
     ) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats()
         settings = self.crawler.settings
@@ -231,6 +245,7 @@ class RunRecordExtension:
                     "olm/pseudonym_key",
                     "olm/outcome",
                     "olm/problems",
+                    "olm/notes",
                     "olm/run_record",
                     "olm/stop_reason",
                 )
@@ -245,6 +260,7 @@ class RunRecordExtension:
             "status": status,
             "finish_reason": reason,
             "problems": problems or [],
+            "notes": notes or [],
             "arguments": getattr(spider, "arguments", {}),
             "base_url": getattr(spider, "base_url", None),
             "data_origin": self.data_origin,
@@ -259,10 +275,7 @@ class RunRecordExtension:
             "requests": stats.get("downloader/request_count", 0),
             "response_status": counts(stats, "downloader/response_status_count/"),
             "retries": stats.get("retry/count", 0),
-            "files": sorted(
-                str(p.relative_to(self.store))
-                for p in self.store.glob(f"*/platform=*/snapshot_date=*/part-{run_id}-*.parquet")
-            ),
+            "files": [str(p.relative_to(self.store)) for p in run_part_files(self.store, run_id)],
             "politeness": {name: settings.get(name) for name in POLITENESS_SETTINGS},
             "pseudonym_key_fingerprint": stats.get("olm/pseudonym_key_fingerprint"),
             "failure": stats.get("olm/failure"),
