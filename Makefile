@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/olm demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check olmstats spiders tests bench
-	$(BIN)/ruff format --check olmstats spiders tests bench
+	$(BIN)/ruff check olmstats olmcrawl tests bench
+	$(BIN)/ruff format --check olmstats olmcrawl tests bench
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

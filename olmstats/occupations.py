@@ -29,9 +29,9 @@ class Occupation:
 
 @dataclass(frozen=True, slots=True)
 class Skill:
-    """A platform skill as the platform lists it."""
+    """A platform skill as the platform lists it (its id as text, whatever the platform's)."""
 
-    id: int | None
+    id: str | None
     name: str
     category: str | None = None
 
@@ -63,7 +63,7 @@ def label(code: str | None) -> str | None:
 class SkillMap:
     """Lookup tables for one platform's skills (ids, lower-case names, lower-case categories)."""
 
-    by_id: dict[int, str]
+    by_id: dict[str, str]
     by_name: dict[str, str]
     by_category: dict[str, str]
 
@@ -99,19 +99,31 @@ class SkillMap:
 
 
 @cache
-def freelancer_skill_map() -> SkillMap:
-    """The Freelancer.com mapping from data/taxonomy/freelancer_{skills,categories}.csv."""
-    by_id: dict[int, str] = {}
+def skill_map(platform: str) -> SkillMap:
+    """A platform's mapping from data/taxonomy/<platform>_{skills,categories}.csv.
+
+    Skills: ``skill_id`` (may be blank), ``skill_name``, ``occupation``; categories:
+    ``category_name``, ``occupation``. A blank occupation is out of the OLI scope.
+    """
+    by_id: dict[str, str] = {}
     by_name: dict[str, str] = {}
-    with data_file("taxonomy", "freelancer_skills.csv").open(encoding="utf-8", newline="") as f:
+    skills, categories = (
+        data_file("taxonomy", f"{platform}_skills.csv"),
+        data_file("taxonomy", f"{platform}_categories.csv"),
+    )
+    if not skills.is_file():
+        raise FileNotFoundError(f"no taxonomy for platform {platform!r}: {skills} is missing")
+    with skills.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             if row["skill_id"]:
-                by_id[int(row["skill_id"])] = row["occupation"]
+                by_id[row["skill_id"].strip()] = row["occupation"]
             by_name[row["skill_name"].strip().lower()] = row["occupation"]
-    with data_file("taxonomy", "freelancer_categories.csv").open(encoding="utf-8", newline="") as f:
-        by_category = {
-            row["category_name"].strip().lower(): row["occupation"] for row in csv.DictReader(f)
-        }
+    by_category: dict[str, str] = {}
+    if categories.is_file():
+        with categories.open(encoding="utf-8", newline="") as f:
+            by_category = {
+                row["category_name"].strip().lower(): row["occupation"] for row in csv.DictReader(f)
+            }
     known = set(occupations()) | {OUT_OF_SCOPE}
     bad = {code for code in (*by_id.values(), *by_name.values(), *by_category.values())} - known
     if bad:
@@ -119,10 +131,10 @@ def freelancer_skill_map() -> SkillMap:
     return SkillMap(by_id=by_id, by_name=by_name, by_category=by_category)
 
 
-def freelancer_skill_table() -> pl.DataFrame:
-    """data/taxonomy/freelancer_skills.csv as a DataFrame."""
+def skill_table(platform: str) -> pl.DataFrame:
+    """data/taxonomy/<platform>_skills.csv as a DataFrame."""
     table = pl.read_csv(
-        data_file("taxonomy", "freelancer_skills.csv"),
+        data_file("taxonomy", f"{platform}_skills.csv"),
         schema_overrides={"skill_id": pl.Int64, "category_id": pl.Int64},
     )
     return table.with_columns(pl.col("occupation").fill_null(OUT_OF_SCOPE))

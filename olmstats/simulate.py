@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 
 from olmstats import countries as country_table
-from olmstats.occupations import OUT_OF_SCOPE, freelancer_skill_table, occupations
+from olmstats.occupations import OUT_OF_SCOPE, occupations, skill_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +287,7 @@ def skill_catalogue() -> pl.DataFrame:
     Columns: skill_id, skill_name, category_id, category_name, occupation, simulated_id.
     Skills outside the OLI scope are listed (the platform has them) but never assigned.
     """
-    table = freelancer_skill_table()
+    table = skill_table("freelancer")
     missing = table["skill_id"].is_null()
     synthetic = pl.int_range(
         SIMULATED_SKILL_ID_START, SIMULATED_SKILL_ID_START + table.height, eager=True

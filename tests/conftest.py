@@ -14,8 +14,9 @@ import pytest
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-import spiders.settings as project_settings_module
-from olmstats.replay import Faults, FreelancerReplay, ReplayServer
+import olmcrawl.settings as project_settings_module
+from olmstats.platforms.freelancer.replay import FreelancerReplay
+from olmstats.replay import Faults, ReplayServer
 from olmstats.simulate import MarketParameters, SimulatedMarket, simulate_market
 
 ROOT = Path(__file__).resolve().parents[1]

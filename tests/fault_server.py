@@ -1,11 +1,11 @@
 """A loopback server that speaks Freelancer.com's API (the replay) and breaks it on purpose.
 
-Normal answers come from :class:`olmstats.replay.FreelancerReplay`; faults apply to listing
-pages only (``/users/0.1/users/directory/`` and ``/projects/0.1/projects/active/``), and, when
-``only`` is given, only to listings whose query string contains it (e.g. ``"India"``), so that
-the other listings of the crawl read normally. ``page`` (0-based) limits a fault to that page;
-``paths`` moves the faults to other endpoints (``SKILL_LIST``: the skill list every
-skill-filtered crawl starts from).
+Normal answers come from the Freelancer replay (olmstats/platforms/freelancer/replay.py);
+faults apply to listing pages only (``/users/0.1/users/directory/`` and
+``/projects/0.1/projects/active/``), and, when ``only`` is given, only to listings whose query
+string contains it (e.g. ``"India"``), so that the other listings of the crawl read normally.
+``page`` (0-based) limits a fault to that page; ``paths`` moves the faults to other endpoints
+(``SKILL_LIST``: the skill list every skill-filtered crawl starts from).
 
 Modes:
 
@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from olmstats.replay import FreelancerReplay
+from olmstats.platforms.freelancer.replay import FreelancerReplay
 from olmstats.replay.server import ROBOTS_TXT
 
 LISTING_PATHS = ("/api/users/0.1/users/directory/", "/api/projects/0.1/projects/active/")

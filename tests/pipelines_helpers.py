@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from spiders.items import JobItem, ProfileItem
-from spiders.spiders.freelancer_profiles import FreelancerProfilesSpider
+from olmstats.items import JobItem, ProfileItem
+from olmstats.platforms.freelancer.spiders import FreelancerProfilesSpider
 from tests.conftest import make_spider
 
 OBSERVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

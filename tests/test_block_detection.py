@@ -7,9 +7,9 @@ import json
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
+from olmcrawl.middlewares.block_detection import detect_block
 from olmstats.replay import Faults, ReplayServer
 from olmstats.replay.server import BLOCK_PAGES
-from spiders.middlewares.block_detection import detect_block
 from tests.conftest import replay_settings, run_olm
 
 URL = "https://www.freelancer.com/api/users/0.1/users/directory/"

@@ -163,7 +163,7 @@ def test_a_callback_error_is_counted_and_makes_the_run_incomplete(replay, tmp_pa
             "--country",
             "IN,PK",
             spider="faulty_callback",
-            SPIDER_MODULES="spiders.spiders,tests.crawl_faults.spiders",
+            SPIDER_MODULES="olmstats.platforms,tests.crawl_faults.spiders",
         )
     assert record["status"] == "incomplete" and result.returncode == 3
     assert result.stderr.strip().splitlines()[-1].startswith("faulty_callback: incomplete — ")
@@ -184,7 +184,7 @@ def test_a_pipeline_error_is_counted_and_makes_the_run_incomplete(replay, tmp_pa
             "--country",
             "PK",
             spider="faulty_pipeline",
-            SPIDER_MODULES="spiders.spiders,tests.crawl_faults.spiders",
+            SPIDER_MODULES="olmstats.platforms,tests.crawl_faults.spiders",
         )
     assert record["status"] == "incomplete" and result.returncode == 3
     assert "1 item(s) lost to pipeline errors" in result.stderr

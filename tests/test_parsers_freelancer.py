@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from spiders.items import JobItem, ProfileItem
-from spiders.parsers.freelancer import job_from_project, profile_from_user
-from spiders.spiders.freelancer_jobs import FreelancerJobsSpider
-from spiders.spiders.freelancer_profiles import FreelancerProfilesSpider
+from olmstats.items import JobItem, ProfileItem
+from olmstats.platforms.freelancer.parse import job_from_project, profile_from_user
+from olmstats.platforms.freelancer.spiders import FreelancerJobsSpider, FreelancerProfilesSpider
 from tests.conftest import json_response, load_recorded, make_spider
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -20,7 +19,8 @@ def read_page(spider, url: str, body: dict) -> list:
     spider.listings.open("all", {})
     spider.listings.requested("all", 0)
     response = json_response(url, body)
-    return list(spider.parse_page(response, label="all", page=0, country=None, skill=None))
+    filters = {"country": None, "skill": None}
+    return list(spider.parse_page(response, label="all", page=0, filters=filters))
 
 
 def _jobs_page(spider: FreelancerJobsSpider, body: dict) -> list[JobItem]:

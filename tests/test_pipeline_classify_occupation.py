@@ -1,4 +1,4 @@
-from spiders.pipelines.classify_occupation import ClassifyOccupationPipeline
+from olmcrawl.pipelines.classify_occupation import ClassifyOccupationPipeline
 from tests.pipelines_helpers import job, profile, stage
 
 PY = {"id": 13, "name": "Python", "category": "Websites, IT & Software"}

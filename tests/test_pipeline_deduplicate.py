@@ -1,7 +1,7 @@
 import pytest
 from scrapy.exceptions import DropItem
 
-from spiders.pipelines.deduplicate import DeduplicatePipeline
+from olmcrawl.pipelines.deduplicate import DeduplicatePipeline
 from tests.pipelines_helpers import job, profile, stage
 
 

@@ -1,8 +1,8 @@
 import pytest
 from scrapy.exceptions import DropItem
 
-from olmstats.money import FX_IDENTITY, FX_PLATFORM
-from spiders.pipelines.money_to_usd import MoneyToUsdPipeline
+from olmcrawl.pipelines.money_to_usd import MoneyToUsdPipeline
+from olmstats.money import FX_IDENTITY
 from tests.pipelines_helpers import job, profile, stage
 
 
@@ -23,7 +23,7 @@ def test_inr_budget_uses_the_platforms_rate_2021_recording():
     assert item.budget_max_usd == pytest.approx(1018.20)
     assert item.bid_avg_usd == pytest.approx(730.5585)
     assert (item.budget_min, item.currency) == (37500.0, "INR")  # original amount kept
-    assert (item.fx_usd_per_unit, item.fx_source) == (0.013576, FX_PLATFORM)
+    assert (item.fx_usd_per_unit, item.fx_source) == (0.013576, "platform:currency.exchange_rate")
 
 
 def test_hourly_gbp_budget_stays_per_hour():

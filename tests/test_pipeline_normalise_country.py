@@ -1,7 +1,7 @@
 import pytest
 from scrapy.exceptions import DropItem
 
-from spiders.pipelines.normalise_country import NormaliseCountryPipeline
+from olmcrawl.pipelines.normalise_country import NormaliseCountryPipeline
 from tests.pipelines_helpers import job, profile, stage
 
 

@@ -4,9 +4,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from olmcrawl.pipelines.parquet_store import ParquetStorePipeline
 from olmstats.errors import StoreError
 from olmstats.schema import PROFILES
-from spiders.pipelines.parquet_store import ParquetStorePipeline
 from tests.pipelines_helpers import profile, stage
 
 

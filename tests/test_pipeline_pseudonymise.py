@@ -3,7 +3,7 @@ import hmac
 
 import pytest
 
-from spiders.pipelines.pseudonymise import PseudonymisePipeline
+from olmcrawl.pipelines.pseudonymise import PseudonymisePipeline
 from tests.conftest import TEST_KEY
 from tests.pipelines_helpers import job, profile, stage
 

@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 from scrapy.exceptions import DropItem
 
-from spiders.pipelines.validate import ValidatePipeline
+from olmcrawl.pipelines.validate import ValidatePipeline
 from tests.pipelines_helpers import job, profile, stage
 
 

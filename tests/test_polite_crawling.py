@@ -7,8 +7,8 @@ import itertools
 import pytest
 from scrapy.settings import Settings
 
+from olmcrawl.extensions.politeness_guard import delay_floor, politeness_problems
 from olmstats.replay import Faults, ReplayServer
-from spiders.extensions.politeness_guard import delay_floor, politeness_problems
 from tests.conftest import project_settings, replay_settings, run_olm
 
 REAL_HOST = ["--base-url", "https://www.freelancer.com/api", "--no-progress"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from olmcrawl.middlewares.retry_after import retry_after_seconds
 from olmstats.replay import Faults, ReplayServer
-from spiders.middlewares.retry_after import retry_after_seconds
 from tests.conftest import replay_settings, run_olm
 
 DIRECTORY = "/api/users/0.1/users/directory/"

@@ -2,8 +2,8 @@
 
 from dataclasses import fields
 
+from olmstats.items import JobItem, ProfileItem
 from olmstats.schema import JOBS, PROFILES, describe
-from spiders.items import JobItem, ProfileItem
 
 
 def test_items_carry_every_stored_column():

@@ -6,12 +6,12 @@ import pytest
 
 from olmstats import countries
 from olmstats.errors import InputError
-from olmstats.occupations import OUT_OF_SCOPE, Skill, freelancer_skill_map, occupations
+from olmstats.occupations import OUT_OF_SCOPE, Skill, occupations, skill_map
 from olmstats.simulate import skill_catalogue
 
 
 def test_every_skill_the_jobs_endpoint_returns_has_a_decision(replay):
-    skill_map = freelancer_skill_map()
+    mapping = skill_map("freelancer")
     served = replay.handle("/api/projects/0.1/jobs/", {}).body
     import json
 
@@ -20,7 +20,7 @@ def test_every_skill_the_jobs_endpoint_returns_has_a_decision(replay):
     undecided = [
         s["name"]
         for s in skills
-        if skill_map.classify_skill(Skill(s["id"], s["name"], s["category"]["name"])) is None
+        if mapping.classify_skill(Skill(str(s["id"]), s["name"], s["category"]["name"])) is None
     ]
     assert undecided == []
 
@@ -29,11 +29,11 @@ def test_each_occupation_has_skills_and_local_work_is_out_of_scope():
     catalogue = skill_catalogue()
     counts = dict(catalogue.group_by("occupation").len().iter_rows())
     assert all(counts[code] >= 10 for code in occupations())
-    skill_map = freelancer_skill_map()
-    assert skill_map.classify_skill(Skill(1386, "Local Job", "Local Jobs & Services")) == (
+    mapping = skill_map("freelancer")
+    assert mapping.classify_skill(Skill("1386", "Local Job", "Local Jobs & Services")) == (
         OUT_OF_SCOPE
     )
-    assert skill_map.classify_skill(Skill(38, "SEO", "Websites, IT & Software")) == (
+    assert mapping.classify_skill(Skill("38", "SEO", "Websites, IT & Software")) == (
         "sales_marketing"
     )
 

@@ -123,7 +123,7 @@ def summary(
     if jobs is None:
         notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
     notes += store_notes(store)
-    title = f"Freelancer country summary — {store}"
+    title = f"Country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
 
 
@@ -165,7 +165,7 @@ def _full_summary(
         table,
         fmt,
         output,
-        title=f"Freelancer country table — {store} ({snapshot_caption(table)})",
+        title=f"Country table — {store} ({snapshot_caption(table)})",
         notes=notes,
         display=display.full_country_table,
         numeric=display.FULL_NUMERIC,

@@ -59,7 +59,7 @@ class CrawlResult:
 
 
 def project_settings(overrides: dict[str, Any]) -> Any:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "spiders.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "olmcrawl.settings")
     try:
         from scrapy.utils.project import get_project_settings
     except ImportError:  # pragma: no cover - depends on the installation

@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -29,13 +30,16 @@ from olmstats.cli.options import (
 )
 from olmstats.cli.render import Format
 from olmstats.errors import InputError
+from olmstats.platforms import Platform, platform, platforms
 
 DEMO_KEY = "olmstats-demo-key-not-a-secret"  # the demo's data is simulated
 
 
 @app.command()
 def crawl(
-    spider: Annotated[str, typer.Argument(help="freelancer_profiles or freelancer_jobs")],
+    spider: Annotated[
+        str, typer.Argument(help="The spider (`olm platforms` lists each platform's).")
+    ],
     country: Annotated[
         list[str] | None, typer.Option("--country", "-c", help="ISO alpha-2 codes (profiles only).")
     ] = None,
@@ -75,10 +79,13 @@ def crawl(
         **log_level(level),
         **parse_settings(setting),
     }
-    if base_url:
-        overrides["FREELANCER_API_URL"] = base_url
     settings = project_settings(overrides)
-    accepted = check_spider(spider, settings).accepted_arguments
+    spider_class = check_spider(spider, settings)
+    descriptor = platform(spider_class.platform)
+    if base_url:
+        overrides[descriptor.base_url_setting] = base_url
+        settings = project_settings(overrides)
+    accepted = spider_class.accepted_arguments
     arguments: dict[str, str] = {}
     if country:
         if "countries" not in accepted:
@@ -108,17 +115,17 @@ def crawl(
             "(the same key links profiles across crawls)"
         )
     Pseudonymiser(key)  # validates the key
-    check_politeness(settings)
+    check_politeness(settings, descriptor)
     raise typer.Exit(report(run_spiders([(spider, arguments)], overrides)))
 
 
-def check_politeness(settings: object) -> None:
+def check_politeness(settings: object, descriptor: Platform) -> None:
     from urllib.parse import urlsplit
 
-    from spiders.base.olm_spider import LOOPBACK_HOSTS
-    from spiders.extensions.politeness_guard import politeness_problems
+    from olmcrawl.base.olm_spider import LOOPBACK_HOSTS
+    from olmcrawl.extensions.politeness_guard import politeness_problems
 
-    host = urlsplit(settings.get("FREELANCER_API_URL")).hostname
+    host = urlsplit(descriptor.base_url(settings)).hostname
     problems = politeness_problems(settings, loopback=host in LOOPBACK_HOSTS)
     if problems:
         raise InputError("refusing to crawl " + str(host) + ": " + "; ".join(problems))
@@ -135,8 +142,10 @@ def demo(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Replay a simulated market on loopback, crawl it with the real spiders, print the table."""
+    from contextlib import ExitStack
+
     from olmstats.cli.crawl import report, run_spiders
-    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.replay import ReplayServer, renderer
     from olmstats.simulate import MarketParameters, simulate_market
 
     if store.exists():
@@ -146,18 +155,23 @@ def demo(
     store.mkdir(parents=True)
     (store / DEMO_MARKER).write_text("Created by `olm demo`; deleted by the next demo.\n")
     market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
+    replayed = [p for p in platforms().values() if p.replay]
     sys.stderr.write(
         f"Simulated market: {profiles} profiles in {len(market.parameters.countries)} "
-        f"countries, {jobs} open projects (seed {seed}); serving it on loopback.\n"
+        f"countries, {jobs} open projects (seed {seed}); serving it on loopback as "
+        f"{', '.join(p.display_name for p in replayed)}.\n"
     )
-    with ReplayServer(FreelancerReplay(market)) as server:
-        overrides = replay_overrides(server.url, store, progress=sys.stderr.isatty())
+    with ExitStack() as servers:
+        overrides = replay_overrides(store, progress=sys.stderr.isatty())
+        crawls = []
+        for descriptor in replayed:
+            handler = renderer(descriptor, market)
+            server = servers.enter_context(ReplayServer(handler))
+            overrides[descriptor.base_url_setting] = replay_base_url(server.url, descriptor)
+            crawls += handler.demo_crawls()
         overrides["OLM_PSEUDONYM_KEY"] = DEMO_KEY
         overrides["OLM_DATA_ORIGIN"] = market.origin
-        countries = ",".join(c.iso2 for c in market.parameters.countries)
-        results = run_spiders(
-            [("freelancer_profiles", {"countries": countries}), ("freelancer_jobs", {})], overrides
-        )
+        results = run_spiders(crawls, overrides)
     code = report(results)
     if code:
         raise typer.Exit(code)
@@ -173,10 +187,14 @@ def demo(
     )
 
 
-def replay_overrides(url: str, store: Path, *, progress: bool) -> dict[str, object]:
-    """Settings for crawling a loopback replay: the only case allowed to lift the delay."""
+def replay_base_url(server_url: str, descriptor: Platform) -> str:
+    """The platform's base URL on a loopback replay: the real one's path on the replay host."""
+    return server_url + urlsplit(descriptor.default_base_url).path
+
+
+def replay_overrides(store: Path, *, progress: bool) -> dict[str, object]:
+    """Settings for crawling loopback replays: the only case allowed to lift the delay."""
     return {
-        "FREELANCER_API_URL": url + "/api",
         "OLM_STORE": str(store),
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
@@ -189,6 +207,9 @@ def replay_overrides(url: str, store: Path, *, progress: bool) -> dict[str, obje
 
 @app.command()
 def replay(
+    name: Annotated[
+        str | None, typer.Option("--platform", help="Platform (default: the first with a replay).")
+    ] = None,
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Loopback port (0 picks a free one).")
     ] = 8765,
@@ -196,18 +217,26 @@ def replay(
     profiles: Annotated[int, typer.Option(min=1, help="Simulated profiles.")] = 6000,
     jobs: Annotated[int, typer.Option(min=1, help="Simulated open projects.")] = 2500,
 ) -> None:
-    """Serve the simulated market in Freelancer's API format on 127.0.0.1 until Ctrl-C."""
+    """Serve the simulated market in a platform's own format on 127.0.0.1 until Ctrl-C."""
     import time
 
-    from olmstats.replay import FreelancerReplay, ReplayServer
+    from olmstats.replay import ReplayServer, renderer
     from olmstats.simulate import MarketParameters, simulate_market
 
+    replayed = [p for p in platforms().values() if p.replay]
+    descriptor = platform(name) if name else replayed[0]
+    if not descriptor.replay:
+        raise InputError(f"{descriptor.name} has no replay")
     market = simulate_market(MarketParameters(seed=seed, n_profiles=profiles, n_jobs=jobs))
     try:
-        server = ReplayServer(FreelancerReplay(market), port=port)
+        server = ReplayServer(renderer(descriptor, market), port=port)
     except OSError as exc:
         raise InputError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     with server:
-        sys.stderr.write(f"Replaying {market.origin} at {server.url}/api (Ctrl-C stops)\n")
+        sys.stderr.write(
+            f"Replaying {market.origin} as {descriptor.display_name} at "
+            f"{replay_base_url(server.url, descriptor)} (Ctrl-C stops; crawl it with "
+            f"--base-url that URL)\n"
+        )
         while True:
             time.sleep(3600)

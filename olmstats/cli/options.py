@@ -124,17 +124,22 @@ def log_level(text: str | None) -> dict[str, object]:
 
 
 def known_settings() -> dict[str, Any]:
-    """Scrapy's default settings and the project's, by name."""
+    """Scrapy's default settings, the project's and every platform's, by name."""
     from scrapy.settings import default_settings
 
-    import spiders.settings as project
+    import olmcrawl.settings as project
+    from olmstats.platforms import platforms
 
-    return {
+    known = {
         name: getattr(module, name)
         for module in (default_settings, project)
         for name in dir(module)
         if SETTING_NAME.match(name)
     }
+    for descriptor in platforms().values():
+        known.update(descriptor.settings)
+        known.update(dict.fromkeys(descriptor.base_url_aliases, descriptor.default_base_url))
+    return known
 
 
 def parse_settings(items: list[str] | None) -> dict[str, object]:

@@ -100,3 +100,74 @@ def check(
         return
     sys.stderr.write(f"{summary}; {len(report.problems)} problem(s) listed above\n")
     raise typer.Exit(1)
+
+
+@app.command("platforms")
+def platforms_command(
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """What each platform lets the crawler see, how it is read, its access rules and spiders."""
+    from olmstats.platforms import FIELDS, platforms
+
+    check_output(output, fmt)
+    spiders = _spiders_by_platform()
+    rows = [
+        {
+            "platform": p.name,
+            "name": p.display_name,
+            "how": p.method,
+            **{what: ("yes" if what in p.collects else "–") for what in FIELDS},
+            "spiders": ", ".join(spiders.get(p.name, [])) or "–",
+            "base URL setting": p.base_url_setting,
+            "money": p.money,
+            "access": p.access,
+            "parser checked": p.parser_checked,
+        }
+        for p in platforms().values()
+    ]
+    details = [
+        f"{p.display_name}: money — {p.money}; access — {p.access}; parser checked — "
+        f"{p.parser_checked}."
+        for p in platforms().values()
+    ]
+    render_table(
+        pl.DataFrame(rows),
+        fmt,
+        output,
+        title="Platforms",
+        notes=[
+            *details,
+            "Each platform is one folder, olmstats/platforms/<name>/; its base URL setting lets "
+            "a replay or test server stand in for the site (olm crawl --base-url).",
+        ],
+        display=_platforms_display,
+    )
+
+
+def _platforms_display(table: pl.DataFrame) -> pl.DataFrame:
+    from olmstats.platforms import FIELDS
+
+    collects = pl.concat_str(
+        [pl.when(pl.col(f) == "yes").then(pl.lit(f)) for f in FIELDS],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    return table.select(
+        "platform", "name", "how", collects.alias("collects"), "spiders", "base URL setting"
+    )
+
+
+def _spiders_by_platform() -> dict[str, list[str]]:
+    """Spider names per platform, from Scrapy's spider loader (none without Scrapy)."""
+    try:
+        from scrapy.spiderloader import get_spider_loader
+
+        from olmstats.cli.crawl import project_settings
+    except ImportError:
+        return {}
+    loader = get_spider_loader(project_settings({}))
+    found: dict[str, list[str]] = {}
+    for name in sorted(loader.list()):
+        found.setdefault(getattr(loader.load(name), "platform", ""), []).append(name)
+    return found

@@ -1,4 +1,9 @@
-"""A loopback HTTP server for platform replays, with faults for testing polite crawling."""
+"""A loopback HTTP server for platform replays, with faults for testing polite crawling.
+
+Platform-neutral: each platform's renderer (``olmstats/platforms/<name>/replay.py``, named by
+its descriptor) answers paths in the platform's own format; the server adds robots.txt, the
+``X-Olm-Replay`` origin header, a request log and injected faults.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from olmstats.replay.freelancer import Reply
-
 ROBOTS_TXT = """User-agent: *
 Disallow: /users/settings
 Disallow: /api/messages/
@@ -18,7 +21,7 @@ Disallow: /api/users/0.1/self/
 """
 
 BLOCK_PAGES = {
-    # Imperva/Incapsula: what Guru serves plain HTTP clients (platform notes, section 2).
+    # Imperva/Incapsula: what some platforms serve plain HTTP clients (platform notes, section 2).
     "incapsula": (
         403,
         '<html><head><META NAME="robots" CONTENT="noindex,nofollow">'
@@ -36,11 +39,21 @@ BLOCK_PAGES = {
     ),
     "login": (
         200,
-        "<!DOCTYPE html><html><head><title>Log In | Freelancer</title></head><body>"
+        "<!DOCTYPE html><html><head><title>Log In</title></head><body>"
         '<form action="/login" method="post"><input name="username">'
         '<input type="password" name="passwd"></form></body></html>',
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One HTTP answer of a replay: status, body, content type, extra headers."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Handler(Protocol):

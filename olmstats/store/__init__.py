@@ -3,8 +3,8 @@
 ::
 
     store/
-      profiles/platform=freelancer/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
-      jobs/platform=freelancer/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
+      profiles/platform=<name>/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
+      jobs/platform=<name>/snapshot_date=2026-11-25/part-<run_id>-00000.parquet
       runs/<run_id>.json
 
 - :mod:`~olmstats.store.writing`: files appear whole and exclusively (nothing is replaced);
@@ -41,7 +41,7 @@ from olmstats.store.writing import PartWriter, probe_writable, write_frame
 
 
 def scan_profiles(store: Path | str, *, missing_ok: bool = False) -> pl.LazyFrame | None:
-    """Freelancer profiles in *store* (schema: ``olmstats.schema.PROFILES``).
+    """Worker profiles of every platform in *store* (schema: ``olmstats.schema.PROFILES``).
 
     One row per profile per snapshot date; :func:`olmstats.summary.latest_per_profile` keeps
     each profile's most recent. No readable profiles: StoreError, or None with *missing_ok*.

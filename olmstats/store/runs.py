@@ -116,7 +116,7 @@ def importing(
     was given, or ``failed`` if the block raised. A write killed half-way therefore leaves
     rows whose record says where they came from and that the run never finished::
 
-        with importing(store, "upwork-2024-07", source="olm import", ...) as items:
+        with importing(store, "archive-2024-07", source="olm import", ...) as items:
             write_frame(...)
             items["jobs"] = frame.height
     """

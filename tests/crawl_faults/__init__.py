@@ -1,4 +1,4 @@
 """Spiders and pipelines that break on purpose, for tests of crawl outcomes.
 
-Loaded only by tests (``--set SPIDER_MODULES=spiders.spiders,tests.crawl_faults.spiders``).
+Loaded only by tests (``--set SPIDER_MODULES=olmstats.platforms,tests.crawl_faults.spiders``).
 """

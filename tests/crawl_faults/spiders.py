@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from spiders.settings import ITEM_PIPELINES
-from spiders.spiders.freelancer_profiles import FreelancerProfilesSpider
+from olmcrawl.settings import ITEM_PIPELINES
+from olmstats.platforms.freelancer.spiders import FreelancerProfilesSpider
 
 BROKEN_ENTRY = 2  # 0-based: the 3rd entry
 BROKEN_ITEM = 5
@@ -20,13 +20,13 @@ BROKEN_ITEM = 5
 class FaultyCallbackSpider(FreelancerProfilesSpider):
     name = "faulty_callback"
 
-    def item_from(self, entry: dict[str, Any], result: dict[str, Any], **kwargs: Any) -> Any:
+    def entry_item(self, entry: dict[str, Any], result: dict[str, Any], **kwargs: Any) -> Any:
         self.seen = getattr(self, "seen", 0)
         if kwargs["country"] == "IN":
             self.seen += 1
             if self.seen == BROKEN_ENTRY + 1:
                 raise KeyError("a bug in the parser")
-        return super().item_from(entry, result, **kwargs)
+        return super().entry_item(entry, result, **kwargs)
 
 
 class BrokenStage:

@@ -8,9 +8,9 @@ unresolvable one is set to null and counted as ``olm/country/employer_unresolved
 
 from __future__ import annotations
 
+from olmcrawl.pipelines.stage import Stage
 from olmstats import countries
-from spiders.items import OlmItem, ProfileItem
-from spiders.pipelines.stage import Stage
+from olmstats.items import OlmItem, ProfileItem
 
 
 class NormaliseCountryPipeline(Stage):

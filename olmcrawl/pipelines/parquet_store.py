@@ -18,11 +18,11 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 
+from olmcrawl.pipelines.stage import Stage
+from olmcrawl.stopping import stop_crawl
 from olmstats.errors import StoreWriteError
+from olmstats.items import OlmItem
 from olmstats.store import PartWriter, probe_writable
-from spiders.items import OlmItem
-from spiders.pipelines.stage import Stage
-from spiders.stopping import stop_crawl
 
 REASON = "store_write_failed"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from spiders.items import OlmItem, ProfileItem
-from spiders.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage
+from olmstats.items import OlmItem, ProfileItem
 
 
 class DeduplicatePipeline(Stage):

@@ -15,7 +15,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from spiders.stopping import CrawlStopped, stop_crawl
+from olmcrawl.stopping import CrawlStopped, stop_crawl
 
 MARKERS: dict[str, tuple[str, ...]] = {
     "incapsula": ("_incapsula_resource", "incapsula incident id"),

@@ -23,7 +23,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
-from spiders.stopping import CrawlStopped, stop_crawl
+from olmcrawl.stopping import CrawlStopped, stop_crawl
 
 RATE_LIMIT_CODES = {429, 503}
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 
 from olmstats import __version__
+from olmstats.platforms import platforms
 
 BOT_NAME = "olmstats"
-SPIDER_MODULES = ["spiders.spiders"]
-NEWSPIDER_MODULE = "spiders.spiders"
+# Every platform's spiders live in its own folder: olmstats/platforms/<name>/spiders.py.
+SPIDER_MODULES = ["olmstats.platforms"]
 
 # -- who we are -------------------------------------------------------------------------------
 # The operator's contact page (a URL where the platform can reach whoever runs the crawl).
@@ -46,28 +47,28 @@ DOWNLOAD_TIMEOUT = 60
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "spiders.middlewares.retry_after.RetryAfterMiddleware": 550,
+    "olmcrawl.middlewares.retry_after.RetryAfterMiddleware": 550,
     # Sees each response before retries do (process_response runs high to low).
-    "spiders.middlewares.block_detection.BlockDetectionMiddleware": 590,
+    "olmcrawl.middlewares.block_detection.BlockDetectionMiddleware": 590,
     # Sees each response before RedirectMiddleware (600) follows it.
-    "spiders.middlewares.stay_on_host.StayOnHostMiddleware": 650,
+    "olmcrawl.middlewares.stay_on_host.StayOnHostMiddleware": 650,
 }
 
 EXTENSIONS = {
-    "spiders.extensions.politeness_guard.PolitenessGuard": 10,
-    "spiders.extensions.run_record.RunRecordExtension": 500,
-    "spiders.extensions.progress.ProgressExtension": 510,
+    "olmcrawl.extensions.politeness_guard.PolitenessGuard": 10,
+    "olmcrawl.extensions.run_record.RunRecordExtension": 500,
+    "olmcrawl.extensions.progress.ProgressExtension": 510,
 }
 
 # -- pipelines: one stage per file, in this order --------------------------------------------
 ITEM_PIPELINES = {
-    "spiders.pipelines.validate.ValidatePipeline": 100,
-    "spiders.pipelines.normalise_country.NormaliseCountryPipeline": 200,
-    "spiders.pipelines.money_to_usd.MoneyToUsdPipeline": 300,
-    "spiders.pipelines.classify_occupation.ClassifyOccupationPipeline": 400,
-    "spiders.pipelines.pseudonymise.PseudonymisePipeline": 500,
-    "spiders.pipelines.deduplicate.DeduplicatePipeline": 600,
-    "spiders.pipelines.parquet_store.ParquetStorePipeline": 900,
+    "olmcrawl.pipelines.validate.ValidatePipeline": 100,
+    "olmcrawl.pipelines.normalise_country.NormaliseCountryPipeline": 200,
+    "olmcrawl.pipelines.money_to_usd.MoneyToUsdPipeline": 300,
+    "olmcrawl.pipelines.classify_occupation.ClassifyOccupationPipeline": 400,
+    "olmcrawl.pipelines.pseudonymise.PseudonymisePipeline": 500,
+    "olmcrawl.pipelines.deduplicate.DeduplicatePipeline": 600,
+    "olmcrawl.pipelines.parquet_store.ParquetStorePipeline": 900,
 }
 
 # -- store ---------------------------------------------------------------------------------------
@@ -80,8 +81,13 @@ OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
 OLM_DATA_ORIGIN = ""
 
 # -- platforms -------------------------------------------------------------------------------
-FREELANCER_API_URL = os.environ.get("FREELANCER_API_URL", "https://www.freelancer.com/api")
-FREELANCER_PAGE_SIZE = 100  # the API's maximum `limit`
+# Each platform's own settings (base URL <PLATFORM>_BASE_URL, page size ...) are its spiders'
+# custom_settings, from its descriptor (olmstats/platforms/<name>/__init__.py). An environment
+# variable of the same name as a base-URL setting (or one of its aliases) overrides it.
+for _platform in platforms().values():
+    for _name in (_platform.base_url_setting, *_platform.base_url_aliases):
+        if os.environ.get(_name):
+            globals()[_name] = os.environ[_name]
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

@@ -9,10 +9,10 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
+from olmcrawl.pipelines.stage import Stage
 from olmstats.errors import InputError
+from olmstats.items import OlmItem, ProfileItem
 from olmstats.pseudonym import KEY_ENV, PROJECT, USER, Pseudonymiser
-from spiders.items import OlmItem, ProfileItem
-from spiders.pipelines.stage import Stage
 
 
 class PseudonymisePipeline(Stage):

@@ -1,7 +1,7 @@
 """Stage 3: money to US dollars, keeping the amount, its currency and the rate used.
 
-Jobs carry the platform's own rate with each listing (``currency.exchange_rate``, US$ per unit);
-it is used as sent and recorded as ``fx_source = "platform:currency.exchange_rate"``. Amounts
+A platform that sends its own rate with each listing (its descriptor's ``fx_field``, US$ per
+unit) has it used as sent and recorded as ``fx_source = "platform:<field>"``. Amounts
 already in US$ use rate 1 (``"identity"``). A non-US$ amount without a usable rate is dropped as
 ``missing_fx_rate``: a guessed conversion would be a silent error.
 
@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from olmstats.money import FX_IDENTITY, FX_PLATFORM
+from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.validate import as_float
+from olmstats.items import JobItem, OlmItem
+from olmstats.money import FX_IDENTITY, platform_source
+from olmstats.platforms import platform
 from olmstats.reference import official_usd_per_unit
 from olmstats.schema import MAX_HOURLY_USD
-from spiders.items import JobItem, OlmItem
-from spiders.pipelines.stage import Stage
-from spiders.pipelines.validate import as_float
 
 #: Largest ratio between the platform's rate and the reference rate (either way).
 FX_TOLERANCE = 3.0
@@ -43,7 +44,9 @@ class MoneyToUsdPipeline(Stage):
         if currency == "USD":
             rate, source = 1.0, FX_IDENTITY
         else:
-            rate, source = as_float(item.fx_usd_per_unit), FX_PLATFORM
+            field = platform(item.platform).fx_field
+            rate = as_float(item.fx_usd_per_unit) if field else None
+            source = platform_source(field) if field else None
             if rate is None or rate <= 0:
                 raise self.drop(item, "missing_fx_rate", f"{currency}: {item.fx_usd_per_unit!r}")
             self.check_rate(item, currency, rate)

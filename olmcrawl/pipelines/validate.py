@@ -13,12 +13,14 @@ null, never a zero rating. Amounts are checked in US$ by the money stage.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from olmcrawl.pipelines.stage import Stage
+from olmstats.items import JobItem, OlmItem, ProfileItem
+from olmstats.platforms import platform
 from olmstats.schema import CLOCK_SKEW_SECONDS, EARLIEST_DATE, JOBS, PROFILES, Dataset
-from spiders.items import JobItem, OlmItem, ProfileItem
-from spiders.pipelines.stage import Stage
 
 JOB_TYPES = {"fixed", "hourly"}
 EARLIEST = datetime.fromisoformat(EARLIEST_DATE).replace(tzinfo=UTC)
@@ -62,12 +64,26 @@ def timestamp(value: Any) -> datetime | None:
         return None
 
 
+TEXT_ID = re.compile(r"^[A-Za-z0-9_~.-]{1,64}$")
+
+
+def native_id(value: Any, kind: str) -> int | str | None:
+    """A platform id of *kind* ("integer": positive whole numbers; "text": letters, digits and
+    ``_ ~ . -``), or None when *value* is not one."""
+    if kind == "integer":
+        number = as_int(value)
+        return number if number is not None and number > 0 else None
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    return text if TEXT_ID.match(text) else None
+
+
 class ValidatePipeline(Stage):
     def process_item(self, item: OlmItem) -> OlmItem:
-        native = as_int(item.native_id)
         if item.native_id is None or item.native_id == "":
             raise self.drop(item, "missing_id")
-        if native is None or native <= 0:
+        kind = platform(item.platform).id_kind
+        native = native_id(item.native_id, kind)
+        if native is None:
             raise self.drop(item, "invalid_id", repr(item.native_id))
         item.native_id = native
         if isinstance(item, ProfileItem):
@@ -164,7 +180,7 @@ class ValidatePipeline(Stage):
         item.bid_period_days = self._count_field(item.bid_period_days, "bid_period_days", JOBS)
         item.language = item.language if isinstance(item.language, str) else None
         if item.owner_native_id is not None:
-            owner = as_int(item.owner_native_id)
-            if owner is None or owner <= 0:
+            owner = native_id(item.owner_native_id, platform(item.platform).id_kind)
+            if owner is None:
                 self.count("fix/invalid_owner_id")
-            item.owner_native_id = owner if owner and owner > 0 else None
+            item.owner_native_id = owner

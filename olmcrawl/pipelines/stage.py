@@ -7,7 +7,7 @@ from typing import Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from spiders.items import OlmItem
+from olmstats.items import OlmItem
 
 
 class Stage:

@@ -1,29 +1,33 @@
-"""Shared logic of the Freelancer.com API spiders: URLs, bootstrap lists, paging, API envelopes.
+"""Freelancer.com's spiders: the freelancer directory and active projects, through the API.
 
-Subclasses say which endpoint they list, which detail switches they need, and how to turn one
-entry into an item; this class resolves skill names to ids (``/projects/0.1/jobs/``, once per
-run) and country codes to the platform's names (``/common/0.1/countries/``), then pages each
-listing with ``limit``/``offset`` until an empty page, ``total_count`` or ``max_pages``.
+    scrapy crawl freelancer_profiles -a countries=PK,IN -a skills=python -a max_pages=5
+    scrapy crawl freelancer_jobs -a skills=python,php -a since=2026-11-01 -a max_pages=10
 
-A page whose envelope is not what the API promises (not JSON, ``status`` not ``success``,
-``result`` null or of the wrong type, a non-numeric ``total_count``) fails its listing with
-reason ``malformed_page`` or ``api_error``; the other listings go on. An entry that is not a JSON
-object is dropped and counted (``olm/drop/malformed_entry``).
+Both resolve skill names to ids (``/projects/0.1/jobs/``, once per run); the directory also
+resolves country codes to the platform's names (``/common/0.1/countries/``). Listings page with
+``limit``/``offset`` until an empty page, ``total_count`` or ``max_pages``. A page whose envelope
+is not what the API promises (not JSON, ``status`` not ``success``, ``result`` null or of the
+wrong type, a non-numeric ``total_count``) fails its listing with ``malformed_page`` or
+``api_error``; an entry that is not a JSON object is dropped (``olm/drop/malformed_entry``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, time
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 
+from olmcrawl.base.olm_spider import parse_since
+from olmcrawl.base.paged import Filters, MalformedPageError, PagedListingSpider, listing_label
 from olmstats import countries
-from spiders.base.olm_spider import OlmSpider
+from olmstats.items import JobItem, ProfileItem
+from olmstats.platforms.freelancer import PLATFORM
+from olmstats.platforms.freelancer.parse import job_from_project, profile_from_user
 
 #: One object of the API's JSON (a user, a project, a ``result``).
 Entry = dict[str, Any]
@@ -31,21 +35,9 @@ Entry = dict[str, Any]
 MAX_PAGE_SIZE = 100
 
 
-class MalformedPageError(Exception):
-    """A page that is not what the API promises; *reason* is the page-failure reason."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-def listing_label(country: str | None, skill: str | None) -> str:
-    parts = [f"country={country}" if country else "", f"skill={skill}" if skill else ""]
-    return " ".join(p for p in parts if p) or "all"
-
-
-class FreelancerApiSpider(OlmSpider):
-    platform = "freelancer"
+class FreelancerApiSpider(PagedListingSpider):
+    platform = PLATFORM.name
+    custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
     #: An HTML answer from the API is a block or login page (BlockDetectionMiddleware).
     expects_json = True
     #: Path of the listing endpoint under the API root, e.g. "users/0.1/users/directory/".
@@ -59,7 +51,7 @@ class FreelancerApiSpider(OlmSpider):
 
     @property
     def base_url(self) -> str:
-        return self.settings.get("FREELANCER_API_URL").rstrip("/")
+        return PLATFORM.base_url(self.settings)
 
     @property
     def page_size(self) -> int:
@@ -77,18 +69,14 @@ class FreelancerApiSpider(OlmSpider):
         query = urlencode(list(params))
         return f"{self.base_url}/{path}" + (f"?{query}" if query else "")
 
-    # -- bootstrap: skill ids and country names --------------------------------------------------
-
-    def listing_filters(self) -> Iterator[tuple[str | None, str | None]]:
-        """(country code, skill name) for every listing to page through."""
+    def listing_filters(self) -> list[Filters]:
         country_list = (self.country_codes or [None]) if self.lists_by_country else [None]
-        return itertools.product(country_list, self.skill_names or [None])
-
-    def planned_listings(self) -> list[tuple[str, dict[str, Any]]]:
         return [
-            (listing_label(country, skill), {"country": country, "skill": skill})
-            for country, skill in self.listing_filters()
+            {"country": country, "skill": skill}
+            for country, skill in itertools.product(country_list, self.skill_names or [None])
         ]
+
+    # -- bootstrap: skill ids and country names ----------------------------------------------
 
     async def start_listing(self) -> AsyncIterator[scrapy.Request]:
         self.skills_by_name: dict[str, dict[str, Any]] = {}
@@ -155,8 +143,9 @@ class FreelancerApiSpider(OlmSpider):
             skill_id = self.skills_by_name[name.strip().lower()]["id"]
             if skill_id in seen:
                 self.crawler.stats.inc_value("olm/listing/same_skill_named_twice")
-                for country in (self.country_codes or [None]) if self.lists_by_country else [None]:
-                    self.listings.forget(listing_label(country, name))
+                for filters in self.listing_filters():
+                    if filters["skill"] == name:
+                        self.listings.forget(listing_label(filters))
                 continue
             seen.add(skill_id)
             kept.append(name)
@@ -180,43 +169,27 @@ class FreelancerApiSpider(OlmSpider):
             )
         yield from self.first_pages()
 
-    # -- listing ---------------------------------------------------------------------------------
+    # -- listing pages -----------------------------------------------------------------------
 
-    def first_pages(self) -> Iterator[scrapy.Request]:
-        for country, skill in self.listing_filters():
-            yield self.page_request(country, skill, page=0)
-
-    def filter_params(self, country: str | None, skill: str | None) -> list[tuple[str, Any]]:
+    def page_url(self, filters: Filters, page: int) -> str:
         params: list[tuple[str, Any]] = []
-        if country:
-            params.append(("countries[]", self.country_names[country]))
-        if skill:
-            params.append(("jobs[]", self.skills_by_name[skill.strip().lower()]["id"]))
-        return params
-
-    def page_request(self, country: str | None, skill: str | None, page: int) -> scrapy.Request:
-        params = [
-            *self.filter_params(country, skill),
+        if filters["country"]:
+            params.append(("countries[]", self.country_names[filters["country"]]))
+        if filters["skill"]:
+            params.append(("jobs[]", self.skills_by_name[filters["skill"].strip().lower()]["id"]))
+        params += [
             *self.extra_params(),
             ("limit", self.page_size),
             ("offset", page * self.page_size),
             ("compact", "true"),
             *((switch, "true") for switch in self.detail_switches),
         ]
-        return self.listing_request(
-            listing_label(country, skill),
-            page,
-            self.api_url(self.listing_path, params),
-            self.parse_page,
-            country=country,
-            skill=skill,
-        )
+        return self.api_url(self.listing_path, params)
 
     def extra_params(self) -> list[tuple[str, Any]]:
         return []
 
-    def page_entries(self, response: Response) -> tuple[dict[str, Any], list[Any], int | None]:
-        """(result, entries, total_count) of a listing page; MalformedPageError if it is not one."""
+    def read_page(self, response: Response) -> tuple[list[Any], int | None, Any]:
         result = self.api_result(response)
         if not isinstance(result, dict):
             raise MalformedPageError(
@@ -233,37 +206,24 @@ class FreelancerApiSpider(OlmSpider):
         total = result.get("total_count")
         if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
             raise MalformedPageError("malformed_page", f"total_count is {total!r}, not a count")
-        return result, entries, total
-
-    def parse_page(
-        self,
-        response: Response,
-        label: str,
-        page: int,
-        country: str | None,
-        skill: str | None,
-    ) -> Iterator[Any]:
-        try:
-            result, entries, total = self.page_entries(response)
-        except MalformedPageError as exc:
-            self.listing_page_failed(response.request, exc.reason, str(exc))
-            return
-        observed_at = datetime.now(UTC)
-        skill_name = self.skill_display_name(skill)
-        for entry in entries:
-            if not isinstance(entry, dict):
-                self.crawler.stats.inc_value("olm/drop/malformed_entry")
-                continue
-            yield self.item_from(
-                entry, result, observed_at=observed_at, country=country, skill=skill_name
-            )
-        if self.page_read(label, page, items=len(entries), total=total, page_size=self.page_size):
-            yield self.page_request(country, skill, page + 1)
+        return entries, total, result
 
     def item_from(
+        self, entry: Any, context: Any, *, observed_at: datetime, filters: Filters
+    ) -> Any:
+        if not isinstance(entry, dict):
+            self.crawler.stats.inc_value("olm/drop/malformed_entry")
+            return None
+        skill = filters["skill"]
+        skill_name = str(self.skills_by_name[skill.strip().lower()]["name"]) if skill else None
+        return self.entry_item(
+            entry, context, observed_at=observed_at, country=filters["country"], skill=skill_name
+        )
+
+    def entry_item(
         self,
-        entry: dict[str, Any],
-        result: dict[str, Any],
+        entry: Entry,
+        result: Entry,
         *,
         observed_at: datetime,
         country: str | None,
@@ -272,10 +232,7 @@ class FreelancerApiSpider(OlmSpider):
         """One listing entry → item; *skill* is the platform's name of the queried skill."""
         raise NotImplementedError
 
-    def skill_display_name(self, skill: str | None) -> str | None:
-        return str(self.skills_by_name[skill.strip().lower()]["name"]) if skill else None
-
-    # -- API envelope ----------------------------------------------------------------------------
+    # -- API envelope ------------------------------------------------------------------------
 
     def api_result(self, response: Response) -> Any:
         """``result`` of a success envelope; MalformedPageError for anything else."""
@@ -294,3 +251,76 @@ class FreelancerApiSpider(OlmSpider):
             self.crawler.stats.inc_value(f"olm/api_error/{code or 'unknown'}")
             raise MalformedPageError("api_error", f"API error {code}: {data.get('message')}")
         return data.get("result")
+
+
+class FreelancerProfilesSpider(FreelancerApiSpider):
+    """The public freelancer directory, by country and skill."""
+
+    name = "freelancer_profiles"
+    listing_path = "users/0.1/users/directory/"
+    entries_key = "users"
+    # reputation: reviews, completed jobs, rating, earnings score; country_details: country;
+    # jobs: the profile's skills. hourly_rate and registration_date come without asking.
+    detail_switches = ("reputation", "country_details", "jobs")
+    lists_by_country = True
+
+    def entry_item(
+        self,
+        entry: Entry,
+        result: Entry,
+        *,
+        observed_at: datetime,
+        country: str | None,
+        skill: str | None,
+    ) -> ProfileItem:
+        return profile_from_user(
+            entry,
+            observed_at=observed_at,
+            run_id=self.run_id,
+            query_country=country,
+            query_skill=skill,
+        )
+
+
+class FreelancerJobsSpider(FreelancerApiSpider):
+    """Active projects by skill, with each owner's country."""
+
+    name = "freelancer_jobs"
+    listing_path = "projects/0.1/projects/active/"
+    entries_key = "projects"
+    # job_details: each project's skills; user_details + user_country_details: the owner's
+    # country in result.users. Nothing about owners beyond that is asked for.
+    detail_switches = ("job_details", "user_details", "user_country_details")
+    accepted_arguments = frozenset({"skills", "max_pages", "since"})
+
+    def parse_arguments(
+        self,
+        skills: str | None = None,
+        max_pages: str | None = None,
+        since: str | None = None,
+        **extra: str,
+    ) -> None:
+        super().parse_arguments(skills=skills, max_pages=max_pages)
+        self.since = parse_since(since, self.snapshot_date)
+
+    def extra_params(self) -> list[tuple[str, Any]]:
+        if self.since is None:
+            return []
+        return [("from_time", int(datetime.combine(self.since, time(0), UTC).timestamp()))]
+
+    def entry_item(
+        self,
+        entry: Entry,
+        result: Entry,
+        *,
+        observed_at: datetime,
+        country: str | None,
+        skill: str | None,
+    ) -> JobItem:
+        return job_from_project(
+            entry,
+            result.get("users"),
+            observed_at=observed_at,
+            run_id=self.run_id,
+            query_skill=skill,
+        )

@@ -3,7 +3,7 @@
 Arguments are validated when the spider is built; a bad one is reported as a single ERROR line
 and the spider closes with reason ``bad_arguments`` before sending any request.
 
-Every paged query is a *listing* (:mod:`spiders.base.listings`): requests made with
+Every paged query is a *listing* (:mod:`olmcrawl.base.listings`): requests made with
 :meth:`OlmSpider.listing_request` are counted, their failures after retries arrive in
 :meth:`OlmSpider.page_failed` (errback), an exception in their callback in
 :meth:`OlmSpider.callback_failed` (``spider_error``), and :meth:`OlmSpider.page_read` decides
@@ -26,11 +26,11 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from olmcrawl.base.listings import CALLBACK_ERROR, ListingBook, failure_reason
+from olmcrawl.stopping import stop_crawl
 from olmstats import countries as country_table
 from olmstats.errors import InputError
 from olmstats.store.layout import RUN_ID_PATTERN, check_run_id
-from spiders.base.listings import CALLBACK_ERROR, ListingBook, failure_reason
-from spiders.stopping import stop_crawl
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LISTING = "olm_listing"

@@ -36,8 +36,8 @@ from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
+from olmcrawl.stopping import CrawlStopped
 from olmstats.store.runs import READ_OUTCOMES, ListingOutcome
-from spiders.stopping import CrawlStopped
 
 ROBOTS_REASON = "robots_txt"
 CALLBACK_ERROR = "callback_error"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from spiders.items import JobItem, ProfileItem
+from olmstats.items import JobItem, ProfileItem
 
 PLATFORM = "freelancer"
 # Profiles' `hourly_rate` is in US$ whatever the user's primary currency (platform notes 1.3:

@@ -16,7 +16,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from spiders.base.listings import OffHostRedirect
+from olmcrawl.base.listings import OffHostRedirect
 
 
 class StayOnHostMiddleware:

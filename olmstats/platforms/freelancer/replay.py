@@ -20,12 +20,13 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from olmstats import countries as country_table
 from olmstats.occupations import label as occupation_label
 from olmstats.paths import data_file
+from olmstats.replay.server import Reply
 from olmstats.simulate import SimulatedMarket, currency_object, local_currency
 
 MAX_LIMIT = 100
@@ -49,14 +50,6 @@ PROJECT_SWITCHES: dict[str, tuple[str, ...]] = {
     "location": ("location_details",),
 }
 DIRECTORY_ALWAYS_SENT = ("avatar",)  # the directory shows avatars without asking
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def strip_nulls(value: Any) -> Any:
@@ -108,6 +101,7 @@ class FreelancerReplay:
     def __init__(self, market: SimulatedMarket, *, recorded: bool = True) -> None:
         self.origin = market.origin
         self.seed = market.parameters.seed
+        self.countries = [c.iso2 for c in market.parameters.countries]
         self._skills = {
             row["skill_id"]: {
                 "id": row["skill_id"],
@@ -283,6 +277,13 @@ class FreelancerReplay:
             _Listed(None, skills, project, project["time_submitted"], project.get("owner_id"))
         )
         self.recorded_project_ids.add(project["id"])
+
+    def demo_crawls(self) -> list[tuple[str, dict[str, str]]]:
+        """What ``olm demo`` crawls from this replay: every country's directory, all projects."""
+        return [
+            ("freelancer_profiles", {"countries": ",".join(self.countries)}),
+            ("freelancer_jobs", {}),
+        ]
 
     # -- request handling ----------------------------------------------------------------------
 
