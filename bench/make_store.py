@@ -88,7 +88,8 @@ def profiles_frame(n: int, seed: int) -> pl.DataFrame:
         )
         .with_columns(
             hourly_rate_usd=pl.col("hourly_rate"),
-            skill_ids=pl.concat_list("skill_ids"),
+            skill_ids=pl.concat_list(pl.col("skill_ids").cast(pl.String)),
+            extras=pl.lit([], PROFILES.polars_schema["extras"]),
         )
     )
     return frame
@@ -125,7 +126,8 @@ def jobs_frame(n: int, seed: int) -> pl.DataFrame:
             bid_avg=pl.when(pl.col("bid_count") > 0).then(pl.col("budget_min") * 2),
             bid_period_days=pl.lit(7),
             language=pl.lit("en"),
-            skill_ids=pl.concat_list(pl.lit(13)),
+            skill_ids=pl.concat_list(pl.lit("13")),
+            extras=pl.lit([], JOBS.polars_schema["extras"]),
             skills=pl.concat_list(pl.lit("Python")),
             query_skill=pl.lit(None, pl.String),
             observed_at=pl.lit(datetime(2026, 11, 23, 12, tzinfo=UTC)),

@@ -1,9 +1,13 @@
-"""Typed items. Each carries every stored column of its dataset plus a few transient raw fields.
+"""Typed items. Each carries every stored column of its dataset plus a few transient fields.
 
-Spiders fill the raw fields straight from the platform's answer (``native_id``,
-``country_code_raw``, ``skills_raw`` ...) and the stored columns they can copy as is; the
+A platform's parser (``olmstats/platforms/<name>/parse.py``) hands the pipelines typed values,
+not the platform's wire format: ids as text, times as UTC datetimes, amounts with their
+currency, countries as the platform spelt them (``country_code_raw``/``country_name_raw``), and
+skills as ``{id, name, category}``. A value it could not read goes into ``unparsed`` under the
+field's name, so that the pipelines count it instead of mistaking it for a missing one. The
 pipelines check, convert and complete the rest, and PseudonymisePipeline clears the native ids.
-The Parquet stage writes only the dataset's columns, so a raw field can never reach the store.
+The Parquet stage writes only the dataset's columns, so a transient field never reaches the
+store.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ class ProfileItem:
     native_id: Any = None
     country_code_raw: Any = None
     country_name_raw: Any = None
-    registration_time_raw: Any = None
+    #: When the account was registered, as the parser read it (a UTC datetime).
+    registered_at: datetime | None = None
     skills_raw: list[dict[str, Any]] = field(default_factory=list)
+    unparsed: dict[str, Any] = field(default_factory=dict)
     # stored columns
     profile_id: str | None = None
     country: str | None = None
@@ -47,11 +53,12 @@ class ProfileItem:
     on_time: Any = None
     on_budget: Any = None
     earnings_score: Any = None
-    skill_ids: list[int] = field(default_factory=list)
+    skill_ids: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
     occupation: str | None = None
     query_country: str | None = None
     query_skill: str | None = None
+    extras: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -72,8 +79,8 @@ class JobItem:
     owner_native_id: Any = None
     employer_country_code_raw: Any = None
     employer_country_name_raw: Any = None
-    posted_time_raw: Any = None
     skills_raw: list[dict[str, Any]] = field(default_factory=list)
+    unparsed: dict[str, Any] = field(default_factory=dict)
     # stored columns
     job_id: str | None = None
     employer_id: str | None = None
@@ -92,10 +99,20 @@ class JobItem:
     posted_at: datetime | None = None
     bid_period_days: Any = None
     language: Any = None
-    skill_ids: list[int] = field(default_factory=list)
+    skill_ids: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
     occupation: str | None = None
     query_skill: str | None = None
+    extras: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extra(key: str, value: float | str | None) -> dict[str, Any]:
+    """One entry of the ``extras`` column: a number or a text under *key*."""
+    number = (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    )
+    text = value if isinstance(value, str) else None
+    return {"key": key, "number": number, "text": text}
 
 
 OlmItem = ProfileItem | JobItem

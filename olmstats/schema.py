@@ -26,7 +26,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: What changed, version by version (readers convert older files as they read them):
+#: 1 → 2: ``skill_ids`` became text (every platform's ids, whatever their form), and ``extras``
+#: (platform-specific values, typed) was added.
+SCHEMA_HISTORY = {1: "first schema (2026-11)", 2: "skill ids as text; extras column"}
 
 # Plausible ranges (Column.valid); the numbers are documented in `olm schema` and the README.
 MAX_HOURLY_USD = 1_000.0  # US$ per hour: an asking rate or hourly budget above it is implausible
@@ -95,7 +99,10 @@ class Dataset:
 
 
 _UTC = pl.Datetime("us", "UTC")
-_SKILL_IDS = pl.List(pl.Int64())
+_SKILL_IDS = pl.List(pl.String())
+#: One platform-specific value: its key (listed in the platform's descriptor) and a number or a
+#: text.
+EXTRA = pl.Struct({"key": pl.String(), "number": pl.Float64(), "text": pl.String()})
 _SKILLS = pl.List(pl.String())
 
 _SKILL_NAMES = Column("skills", _SKILLS, "skill names", False, "Names of skill_ids, same order.")
@@ -105,6 +112,14 @@ _OCCUPATION = Column(
     "olmstats.occupations code",
     True,
     "Online Labour Index class from the skills (data/taxonomy); null if none maps.",
+)
+_EXTRAS = Column(
+    "extras",
+    pl.List(EXTRA),
+    "key / number or text",
+    False,
+    "Platform-specific values (keys and units in the platform's descriptor, `olm platforms`); "
+    "empty when the platform has none.",
 )
 _OBSERVED_AT = Column("observed_at", _UTC, "UTC timestamp", False, "When the page was fetched.")
 _RUN_ID = Column(
@@ -233,7 +248,7 @@ PROFILES = Dataset(
         Column(
             "skill_ids",
             _SKILL_IDS,
-            "platform skill ids",
+            "platform skill ids (text)",
             False,
             "Skills the profile lists (empty when the platform did not send them).",
         ),
@@ -253,6 +268,7 @@ PROFILES = Dataset(
             True,
             "Skill filter of the directory query that first found the profile in this run.",
         ),
+        _EXTRAS,
         _OBSERVED_AT,
         _RUN_ID,
     ),
@@ -367,7 +383,11 @@ JOBS = Dataset(
         ),
         Column("language", pl.String(), "language code", True, "Language of the listing."),
         Column(
-            "skill_ids", _SKILL_IDS, "platform skill ids", False, "Skills the project asks for."
+            "skill_ids",
+            _SKILL_IDS,
+            "platform skill ids (text)",
+            False,
+            "Skills the project asks for.",
         ),
         _SKILL_NAMES,
         _OCCUPATION,
@@ -378,12 +398,40 @@ JOBS = Dataset(
             True,
             "Skill filter of the listing query that first found the project in this run.",
         ),
+        _EXTRAS,
         _OBSERVED_AT,
         _RUN_ID,
     ),
 )
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (PROFILES, JOBS)}
+
+
+def schema_of_version(dataset: Dataset, version: int) -> pl.Schema:
+    """The columns and dtypes files of *dataset* had at schema *version*."""
+    if version == SCHEMA_VERSION:
+        return dataset.polars_schema
+    if version == 1:
+        return pl.Schema(
+            {
+                c.name: pl.List(pl.Int64()) if c.name == "skill_ids" else c.dtype
+                for c in dataset.columns
+                if c.name != "extras"
+            }
+        )
+    raise ValueError(f"no schema version {version} (known: {sorted(SCHEMA_HISTORY)})")
+
+
+def upgrade(frame: pl.LazyFrame, version: int) -> pl.LazyFrame:
+    """Rows of a file written at schema *version*, converted to the current schema."""
+    if version == SCHEMA_VERSION:
+        return frame
+    if version == 1:
+        return frame.with_columns(
+            skill_ids=pl.col("skill_ids").cast(pl.List(pl.String())),
+            extras=pl.lit([], pl.List(EXTRA)),
+        )
+    raise ValueError(f"no schema version {version}")
 
 
 def describe(dataset: Dataset) -> pl.DataFrame:

@@ -819,11 +819,12 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
             on_time=pl.lit(None, pl.Float64),
             on_budget=pl.lit(None, pl.Float64),
             earnings_score=pl.lit(None, pl.Float64),
-            skill_ids=pl.lit([], pl.List(pl.Int64)),
+            skill_ids=pl.lit([], pl.List(pl.String)),
             skills=pl.lit([], pl.List(pl.String)),
             occupation="occupation",
             query_country="country",
             query_skill=pl.lit(None, pl.String),
+            extras=pl.lit([], PROFILES.polars_schema["extras"]),
             observed_at=pl.lit(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
             run_id=pl.lit(f"simulated-{day}"),
         )

@@ -105,7 +105,7 @@ WRONG_TYPES_PROJECTS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("drop/invalid_job_type", _set(("type",), 7)),
     ("drop/missing_currency", _set(("currency",), "US dollars")),
     (
-        "drop/missing_posted_time",
+        "drop/invalid_posted_time",
         _both(_set(("time_submitted",), "today"), _set(("submitdate",), None)),
     ),
     ("fix/invalid_bid_count", _set(("bid_stats", "bid_count"), "lots")),

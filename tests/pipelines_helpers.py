@@ -32,7 +32,7 @@ def profile(**fields: Any) -> ProfileItem:
         "jobs_completed": 3,
         "jobs_total": 4,
         "rating": 4.5,
-        "registration_time_raw": 1542651206,
+        "registered_at": datetime.fromtimestamp(1542651206, UTC),
     }
     values.update(fields)
     return ProfileItem(**values)
@@ -52,7 +52,7 @@ def job(**fields: Any) -> JobItem:
         "fx_usd_per_unit": 1.0,
         "bid_count": 4,
         "bid_avg": 120.0,
-        "posted_time_raw": 1647785262,
+        "posted_at": datetime.fromtimestamp(1647785262, UTC),
         "employer_country_code_raw": "us",
         "employer_country_name_raw": "United States",
     }

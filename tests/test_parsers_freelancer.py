@@ -33,13 +33,13 @@ def test_active_projects_2022_first_project_field_by_field():
     items = _jobs_page(spider, load_recorded("projects_active_python_2022-03-20_full.json"))
     assert len(items) == 100
     first = items[0]
-    assert first.native_id == 33255305
-    assert first.owner_native_id == 8875681
+    assert first.native_id == "33255305"  # ids as text
+    assert first.owner_native_id == "8875681"
     assert first.job_type == "fixed"
     assert (first.budget_min, first.budget_max) == (10.0, 30.0)
     assert (first.currency, first.fx_usd_per_unit) == ("USD", 1.0)
     assert (first.bid_count, first.bid_avg) == (3, 20.0)
-    assert first.posted_time_raw == 1647785262
+    assert first.posted_at == datetime(2022, 3, 20, 14, 7, 42, tzinfo=UTC)  # 1647785262 s
     assert first.bid_period_days == 7
     assert first.language == "en"
     assert [s["id"] for s in first.skills_raw] == [13, 711, 1609, 1678, 2548]
@@ -59,18 +59,18 @@ def test_active_projects_2022_non_usd_and_hourly():
         i.native_id: i
         for i in _jobs_page(spider, load_recorded("projects_active_python_2022-03-20_full.json"))
     }
-    inr = items[33255064]
+    inr = items["33255064"]
     assert (inr.currency, inr.fx_usd_per_unit) == ("INR", 0.013167)
     assert (inr.budget_min, inr.budget_max, inr.bid_count) == (600.0, 1500.0, 9)
     assert inr.bid_avg == 1277.7777777777778
-    gbp = items[33254535]
+    gbp = items["33254535"]
     assert (gbp.currency, gbp.fx_usd_per_unit, gbp.budget_min, gbp.budget_max) == (
         "GBP",
         1.3181,
         10.0,
         20.0,
     )
-    hourly = items[33254992]
+    hourly = items["33254992"]
     assert (hourly.job_type, hourly.budget_min, hourly.budget_max) == ("hourly", 2.0, 8.0)
     currencies = [i.currency for i in items.values()]
     assert {c: currencies.count(c) for c in set(currencies)} == {
@@ -88,10 +88,12 @@ def test_active_projects_2022_non_usd_and_hourly():
 def test_projects_with_owners_2021_owner_country_lower_case():
     projects = load_recorded("projects_with_owner_2021-09_app_merged.json")
     owners = {str(p["owner_id"]): p["client"] for p in projects}
-    items = {p["id"]: job_from_project(p, owners, observed_at=NOW, run_id="r") for p in projects}
-    assert items[31556945].employer_country_code_raw == "za"
-    assert items[31556945].employer_country_name_raw == "South Africa"
-    inr = items[31555987]
+    items = {
+        str(p["id"]): job_from_project(p, owners, observed_at=NOW, run_id="r") for p in projects
+    }
+    assert items["31556945"].employer_country_code_raw == "za"
+    assert items["31556945"].employer_country_name_raw == "South Africa"
+    inr = items["31555987"]
     assert (inr.currency, inr.fx_usd_per_unit, inr.budget_min, inr.budget_max) == (
         "INR",
         0.013576,
@@ -99,7 +101,7 @@ def test_projects_with_owners_2021_owner_country_lower_case():
         75000,
     )
     assert (inr.bid_count, inr.bid_avg, inr.employer_country_code_raw) == (4, 53812.5, "in")
-    gbp_hourly = items[31556918]
+    gbp_hourly = items["31556918"]
     assert (gbp_hourly.job_type, gbp_hourly.currency, gbp_hourly.fx_usd_per_unit) == (
         "hourly",
         "GBP",
@@ -119,7 +121,7 @@ def test_directory_2026_users_through_the_spider():
     items = [x for x in outputs if isinstance(x, ProfileItem)]
     assert len(items) == 15
     first = items[0]
-    assert first.native_id == 16041778
+    assert first.native_id == "16041778"
     assert (first.hourly_rate, first.hourly_rate_currency) == (35.0, "USD")
     assert (first.country_code_raw, first.country_name_raw) == ("pk", "Pakistan")
     assert (first.reviews, first.jobs_completed, first.jobs_total) == (803, 878, 890)
@@ -128,9 +130,9 @@ def test_directory_2026_users_through_the_spider():
     assert (first.on_time, first.on_budget) == (0.928973234852215, 0.94413960038122)
     assert first.skills_raw == []  # trimmed by its recorder: no skills
     assert [i.native_id for i in items if i.country_code_raw == "pk"] == [
-        16041778,
-        42589348,
-        39884385,
+        "16041778",
+        "42589348",
+        "39884385",
     ]
     # 15 users and total_count 53904: the spider asks for the next page
     requests = [x for x in outputs if not isinstance(x, ProfileItem)]
@@ -143,10 +145,10 @@ def test_directory_2026_users_through_the_spider():
 def test_user_by_id_2022_null_rate_no_code_no_reputation():
     user = load_recorded("user_by_id_2022.json")["result"]
     item = profile_from_user(user, observed_at=NOW, run_id="r")
-    assert item.native_id == 32136579
+    assert item.native_id == "32136579"
     assert item.hourly_rate is None
     assert (item.country_code_raw, item.country_name_raw) == (None, "India")
-    assert item.registration_time_raw == 1542651206
+    assert item.registered_at == datetime(2018, 11, 19, 18, 13, 26, tzinfo=UTC)  # 1542651206 s
     assert item.reviews is None and item.rating is None and item.earnings_score is None
 
 

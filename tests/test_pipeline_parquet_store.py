@@ -20,7 +20,7 @@ def stored_profile(n: int):
         fx_usd_per_unit=1.0,
         fx_source="identity",
         registration_date=date(2018, 11, 19),
-        skill_ids=[13],
+        skill_ids=["13"],
         skills=["Python"],
         occupation="software_technology",
     )

@@ -10,7 +10,7 @@ from tests.pipelines_helpers import job, profile, stage
 def test_valid_profile_is_typed():
     pipeline, _ = stage(ValidatePipeline)
     item = pipeline.process_item(profile(native_id="1234", hourly_rate="12.5", reviews="3"))
-    assert (item.native_id, item.hourly_rate, item.reviews) == (1234, 12.5, 3)
+    assert (item.native_id, item.hourly_rate, item.reviews) == ("1234", 12.5, 3)
     assert item.registration_date == date(2018, 11, 19)  # 1542651206 s, checked with `date -d`
     assert item.rating == 4.5 and item.completion_rate is None  # no completion_rate sent
 
@@ -51,11 +51,18 @@ def test_zero_rating_without_reviews_is_null():
 
 def test_implausible_values_are_nulled_and_counted():
     pipeline, stats = stage(ValidatePipeline)
-    future = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
-    item = pipeline.process_item(profile(registration_time_raw=future, reviews=-1, rating=7))
+    future = datetime(2030, 1, 1, tzinfo=UTC)
+    item = pipeline.process_item(profile(registered_at=future, reviews=-1, rating=7))
     assert item.registration_date is None and item.reviews is None
     assert stats.get_value("olm/fix/invalid_registration_date") == 1
     assert stats.get_value("olm/fix/invalid_reviews") == 1
+
+
+def test_a_registration_time_the_parser_could_not_read_is_counted():
+    pipeline, stats = stage(ValidatePipeline)
+    item = pipeline.process_item(profile(registered_at=None, unparsed={"registered_at": "soon"}))
+    assert item.registration_date is None
+    assert stats.get_value("olm/fix/invalid_registration_date") == 1
 
 
 def test_valid_job_is_typed():
@@ -72,7 +79,8 @@ def test_valid_job_is_typed():
         ({"native_id": ""}, "missing_id"),
         ({"job_type": "contest"}, "invalid_job_type"),
         ({"currency": None}, "missing_currency"),
-        ({"posted_time_raw": None}, "missing_posted_time"),
+        ({"posted_at": None}, "missing_posted_time"),
+        ({"posted_at": None, "unparsed": {"posted_at": "today"}}, "invalid_posted_time"),
         ({"budget_min": 300.0, "budget_max": 250.0}, "invalid_budget"),
         ({"budget_min": -1.0}, "invalid_budget"),
         ({"budget_max": "lots"}, "invalid_budget"),

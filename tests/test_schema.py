@@ -22,6 +22,7 @@ def test_schema_is_documented():
         "country",
         "skill_ids",
         "skills",
+        "extras",
         "observed_at",
         "run_id",
     }

@@ -30,11 +30,12 @@ def row(n: int, country: str = "PK") -> dict:
         "on_time": 1.0,
         "on_budget": 1.0,
         "earnings_score": 1.0,
-        "skill_ids": [13],
+        "skill_ids": ["13"],
         "skills": ["Python"],
         "occupation": "software_technology",
         "query_country": None,
         "query_skill": None,
+        "extras": [],
         "observed_at": datetime(2026, 11, 23, tzinfo=UTC),
         "run_id": "run",
     }

@@ -38,10 +38,11 @@ def job_row(n: int, country: str | None, occupation: str = "software_technology"
         "posted_at": datetime(2026, 11, 22, tzinfo=UTC),
         "bid_period_days": 7,
         "language": "en",
-        "skill_ids": [13],
+        "skill_ids": ["13"],
         "skills": ["Python"],
         "occupation": occupation,
         "query_skill": None,
+        "extras": [],
         "observed_at": datetime(2026, 11, 23, tzinfo=UTC),
         "run_id": "run",
     }

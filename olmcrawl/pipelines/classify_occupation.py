@@ -11,7 +11,6 @@ of the skill the crawl asked for.
 from __future__ import annotations
 
 from olmcrawl.pipelines.stage import Stage
-from olmcrawl.pipelines.validate import as_int
 from olmstats.items import OlmItem, ProfileItem
 from olmstats.occupations import Skill, skill_map
 
@@ -32,8 +31,8 @@ class ClassifyOccupationPipeline(Stage):
             for raw in item.skills_raw
             if raw.get("name") or raw.get("id") is not None
         ]
-        listed = [s for s in skills if as_int(s.id) is not None]
-        item.skill_ids = [as_int(s.id) for s in listed]
+        listed = [s for s in skills if s.id is not None]
+        item.skill_ids = [s.id for s in listed]
         item.skills = [s.name for s in listed]
         result = mapping.classify(skills)
         for name in result.unmapped:

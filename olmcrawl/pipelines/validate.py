@@ -2,7 +2,8 @@
 
 Drop reasons (stats ``olm/drop/<reason>``): ``missing_id``, ``invalid_id``,
 ``missing_country`` (profiles), ``invalid_rate``, ``invalid_job_type``, ``missing_currency``,
-``invalid_budget``, ``missing_posted_time``, ``posted_in_future`` (later than the fetch plus
+``invalid_budget``, ``missing_posted_time``, ``invalid_posted_time`` (the parser could not read it),
+``posted_in_future`` (later than the fetch plus
 ``CLOCK_SKEW_SECONDS``), ``posted_too_early`` (before ``EARLIEST_DATE``). Values of optional
 fields that are of the wrong type or outside their documented range (``Column.valid`` in
 olmstats.schema) are set to null and counted under ``olm/fix/<what>`` instead (e.g. a
@@ -53,26 +54,15 @@ def as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def timestamp(value: Any) -> datetime | None:
-    """A UTC datetime from unix seconds (int, integral float or digits); None otherwise."""
-    seconds = as_int(value)
-    if seconds is None or seconds <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):  # beyond year 9999
-        return None
-
-
 TEXT_ID = re.compile(r"^[A-Za-z0-9_~.-]{1,64}$")
 
 
-def native_id(value: Any, kind: str) -> int | str | None:
-    """A platform id of *kind* ("integer": positive whole numbers; "text": letters, digits and
-    ``_ ~ . -``), or None when *value* is not one."""
+def native_id(value: Any, kind: str) -> str | None:
+    """A platform id of *kind* as text ("integer": positive whole numbers; "text": letters,
+    digits and ``_ ~ . -``), or None when *value* is not one."""
     if kind == "integer":
         number = as_int(value)
-        return number if number is not None and number > 0 else None
+        return str(number) if number is not None and number > 0 else None
     text = str(value).strip() if isinstance(value, str | int) else ""
     return text if TEXT_ID.match(text) else None
 
@@ -121,12 +111,13 @@ class ValidatePipeline(Stage):
         item.earnings_score = as_float(item.earnings_score)
 
     def _registration_date(self, item: ProfileItem) -> Any:
-        raw = item.registration_time_raw
-        if raw is None:
+        when = item.registered_at
+        if when is None:
+            if "registered_at" in item.unparsed:
+                self.count("fix/invalid_registration_date")
             return None
-        when = timestamp(raw)
         latest = item.observed_at + timedelta(days=1)
-        if when is None or not EARLIEST <= when <= latest:
+        if not EARLIEST <= when <= latest:
             self.count("fix/invalid_registration_date")
             return None
         return when.date()
@@ -157,14 +148,15 @@ class ValidatePipeline(Stage):
         if not isinstance(item.currency, str) or len(item.currency.strip()) != 3:
             raise self.drop(item, "missing_currency", repr(item.currency))
         item.currency = item.currency.strip().upper()
-        posted = timestamp(item.posted_time_raw)
+        posted = item.posted_at
         if posted is None:
-            raise self.drop(item, "missing_posted_time", repr(item.posted_time_raw))
+            if "posted_at" in item.unparsed:
+                raise self.drop(item, "invalid_posted_time", repr(item.unparsed["posted_at"]))
+            raise self.drop(item, "missing_posted_time")
         if posted > item.observed_at + timedelta(seconds=CLOCK_SKEW_SECONDS):
             raise self.drop(item, "posted_in_future", f"{posted} > {item.observed_at}")
         if posted < EARLIEST:
             raise self.drop(item, "posted_too_early", str(posted))
-        item.posted_at = posted
         low, high = as_float(item.budget_min), as_float(item.budget_max)
         if (
             (item.budget_min is not None and low is None)

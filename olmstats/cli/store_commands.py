@@ -128,7 +128,9 @@ def platforms_command(
     ]
     details = [
         f"{p.display_name}: money — {p.money}; access — {p.access}; parser checked — "
-        f"{p.parser_checked}."
+        f"{p.parser_checked}; extras — "
+        + (", ".join(f"{k} ({v})" for k, v in p.extras.items()) or "none")
+        + "."
         for p in platforms().values()
     ]
     render_table(

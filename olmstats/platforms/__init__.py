@@ -64,6 +64,8 @@ class Platform:
     fx_field: str | None = None
     #: "module:attribute" of the replay renderer (``olm demo``, tests).
     replay: str | None = None
+    #: Keys this platform puts in the ``extras`` column, with their meaning and unit.
+    extras: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def taxonomy(self) -> tuple[str, str]:

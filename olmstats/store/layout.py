@@ -90,6 +90,8 @@ class PartFile:
     #: False for files written before the writer stamped its full identity (schema 1, early
     #: 2026): their folder cannot be verified, so readers deduplicate their partition.
     verified: bool = True
+    #: The schema version the file was written with (readers convert older ones).
+    schema_version: int = 2
 
 
 def identity_metadata(

@@ -25,11 +25,18 @@ from pathlib import Path
 import polars as pl
 
 from olmstats.errors import InputError, StoreError, StoreWarning
-from olmstats.schema import PARTITION_COLUMNS, Dataset
+from olmstats.schema import (
+    PARTITION_COLUMNS,
+    SCHEMA_VERSION,
+    Dataset,
+    schema_of_version,
+    upgrade,
+)
 from olmstats.store.layout import (
     META_DATASET,
     META_PLATFORM,
     META_RUN_ID,
+    META_SCHEMA,
     META_SEQ,
     META_SNAPSHOT,
     PART_PATTERN,
@@ -172,7 +179,16 @@ def _inspect_file(
         return StoreProblem(
             path, "unreadable", f"not a readable Parquet file (truncated?): {first_line(exc)}"
         )
-    expected = dataset.polars_schema
+    try:
+        version = int(metadata.get(META_SCHEMA) or 1)
+        expected = schema_of_version(dataset, version)
+    except ValueError:
+        return StoreProblem(
+            path,
+            "foreign_schema",
+            f"schema version {metadata.get(META_SCHEMA)!r} is not one this olmstats reads "
+            f"(up to {SCHEMA_VERSION}); a newer olmstats wrote it?",
+        )
     missing = [c for c in expected if c not in schema]
     if missing:
         return StoreProblem(
@@ -195,7 +211,7 @@ def _inspect_file(
         )
     stamped = (metadata.get(META_PLATFORM), metadata.get(META_SNAPSHOT), metadata.get(META_SEQ))
     if stamped == (None, None, None):
-        return PartFile(path, platform, day, run_id, seq, verified=False)
+        return PartFile(path, platform, day, run_id, seq, verified=False, schema_version=version)
     if stamped != (platform, day.isoformat(), str(seq)):
         return StoreProblem(
             path,
@@ -203,7 +219,7 @@ def _inspect_file(
             f"a copy of platform={stamped[0]}/snapshot_date={stamped[1]}/part {stamped[2]} of "
             f"run {run_id}; readers take the original only",
         )
-    return PartFile(path, platform, day, run_id, seq)
+    return PartFile(path, platform, day, run_id, seq, schema_version=version)
 
 
 def require_store(store: Path | str) -> Path:
@@ -233,32 +249,34 @@ def warn_skipped(store: Path, index: DatasetIndex, stacklevel: int = 3) -> None:
 
 
 def scan_index(index: DatasetIndex) -> pl.LazyFrame:
-    """One LazyFrame over the index's files: one row per entity per snapshot."""
+    """One LazyFrame over the index's files: one row per entity per snapshot, current schema."""
     dataset = index.dataset
     key = dataset.column_names[0]
-    clean: list[str] = []
-    dirty: list[str] = []
+    groups: dict[tuple[bool, int], list[str]] = defaultdict(list)
     for parts in index.partitions().values():
         several_runs = len({p.run_id for p in parts}) > 1
-        target = dirty if several_runs or not all(p.verified for p in parts) else clean
-        target.extend(str(p.path) for p in parts)
-    frames = []
-    for paths, deduplicate in ((clean, False), (dirty, True)):
-        if not paths:
-            continue
+        dirty = several_runs or not all(p.verified for p in parts)
+        for part in parts:
+            groups[(dirty, part.schema_version)].append(str(part.path))
+    clean, dirty = [], []
+    for (needs_dedup, version), paths in sorted(groups.items()):
         frame = pl.scan_parquet(
             paths,
             hive_partitioning=True,
             hive_schema=PARTITION_COLUMNS,
-            schema=dataset.polars_schema,
+            schema=schema_of_version(dataset, version),
             extra_columns="ignore",
-        ).select(*PARTITION_COLUMNS, *dataset.column_names)
-        if deduplicate:
-            frame = frame.sort("observed_at", "run_id").unique(
+        )
+        frame = upgrade(frame, version).select(*PARTITION_COLUMNS, *dataset.column_names)
+        (dirty if needs_dedup else clean).append(frame)
+    if dirty:
+        several = dirty[0] if len(dirty) == 1 else pl.concat(dirty, how="vertical")
+        clean.append(
+            several.sort("observed_at", "run_id").unique(
                 subset=["platform", key, "snapshot_date"], keep="last"
             )
-        frames.append(frame)
-    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+        )
+    return clean[0] if len(clean) == 1 else pl.concat(clean, how="vertical")
 
 
 def scan(store: Path | str, dataset: Dataset, *, missing_ok: bool = False) -> pl.LazyFrame | None:

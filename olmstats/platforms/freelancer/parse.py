@@ -8,7 +8,7 @@ responses in data/replay/freelancer/.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from olmstats.items import JobItem, ProfileItem
@@ -25,6 +25,33 @@ def _get(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+def text_id(value: Any) -> Any:
+    """An id as text (the API sends integers); anything else is passed on for the pipeline to
+    judge."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def epoch(value: Any, name: str, unparsed: dict[str, Any]) -> datetime | None:
+    """Unix seconds (as the API sends them) → a UTC datetime; an unreadable value goes into
+    *unparsed* under *name*."""
+    if value is None:
+        return None
+    seconds = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and value.strip().isdecimal():
+        seconds = int(value)
+    if isinstance(value, float) and value.is_integer():
+        seconds = int(value)
+    try:
+        if seconds is not None and seconds > 0:
+            return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        pass
+    unparsed[name] = value
+    return None
 
 
 def skills_from(jobs: Any) -> list[dict[str, Any]]:
@@ -48,14 +75,17 @@ def profile_from_user(
 ) -> ProfileItem:
     """A directory (or users endpoint) user object → ProfileItem."""
     history = _get(user, "reputation", "entire_history")
+    unparsed: dict[str, Any] = {}
+    registered_at = epoch(user.get("registration_date"), "registered_at", unparsed)
     return ProfileItem(
         platform=PLATFORM,
         run_id=run_id,
         observed_at=observed_at,
-        native_id=user.get("id"),
+        native_id=text_id(user.get("id")),
         country_code_raw=_get(user, "location", "country", "code"),
         country_name_raw=_get(user, "location", "country", "name"),
-        registration_time_raw=user.get("registration_date"),
+        registered_at=registered_at,
+        unparsed=unparsed,
         skills_raw=skills_from(user.get("jobs")),
         hourly_rate=user.get("hourly_rate"),
         hourly_rate_currency=PROFILE_RATE_CURRENCY,
@@ -83,16 +113,19 @@ def job_from_project(
     """An active-projects object → JobItem; *owners* is ``result.users`` (keyed by str id)."""
     owner_id = project.get("owner_id")
     owners = owners if isinstance(owners, dict) else {}
+    unparsed: dict[str, Any] = {}
+    posted = project.get("time_submitted") or project.get("submitdate")
     owner = owners.get(str(owner_id)) if owner_id is not None else None
     return JobItem(
         platform=PLATFORM,
         run_id=run_id,
         observed_at=observed_at,
-        native_id=project.get("id"),
-        owner_native_id=owner_id,
+        native_id=text_id(project.get("id")),
+        owner_native_id=text_id(owner_id),
         employer_country_code_raw=_get(owner, "location", "country", "code"),
         employer_country_name_raw=_get(owner, "location", "country", "name"),
-        posted_time_raw=project.get("time_submitted") or project.get("submitdate"),
+        posted_at=epoch(posted, "posted_at", unparsed),
+        unparsed=unparsed,
         skills_raw=skills_from(project.get("jobs")),
         job_type=project.get("type"),
         budget_min=_get(project, "budget", "minimum"),
