@@ -136,6 +136,7 @@ class RunRecordExtension:
     # -- signals ---------------------------------------------------------------------------------
 
     def spider_opened(self, spider: Spider) -> None:
+        self.data_origin = self.data_origin or getattr(spider, "data_origin", None)
         run_id = spider.run_id
         taken = run_record_path(self.store, run_id).exists() or bool(
             run_part_files(self.store, run_id)
@@ -272,6 +273,7 @@ class RunRecordExtension:
             "items_dropped": counts(stats, "olm/drop/"),
             "data_quality": quality,
             "listings": listings.as_records() if listings is not None else [],
+            "sources": getattr(spider, "sources", []),
             "requests": stats.get("downloader/request_count", 0),
             "response_status": counts(stats, "downloader/response_status_count/"),
             "retries": stats.get("retry/count", 0),

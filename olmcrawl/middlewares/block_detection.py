@@ -78,6 +78,8 @@ class BlockDetectionMiddleware:
             )
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if response.url.startswith("file:"):
+            return response  # an archived file read from disk: no platform answered
         spider = self.crawler.spider
         kind = detect_block(response, expects_json=getattr(spider, "expects_json", False))
         if kind is None:

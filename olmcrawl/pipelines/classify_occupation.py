@@ -29,7 +29,7 @@ class ClassifyOccupationPipeline(Stage):
         skills = [
             Skill(skill_id(raw.get("id")), str(raw.get("name") or ""), raw.get("category"))
             for raw in item.skills_raw
-            if raw.get("name") or raw.get("id") is not None
+            if raw.get("name") or raw.get("id") is not None or raw.get("category")
         ]
         listed = [s for s in skills if s.id is not None]
         item.skill_ids = [s.id for s in listed]

@@ -80,6 +80,19 @@ def check_spider(name: str, settings: Any) -> Any:
     return loader.load(name)
 
 
+def feed_spiders(settings: Any) -> dict[str, Any]:
+    """The archived-feed spiders by their feed name (``olm import <feed>``)."""
+    from scrapy.spiderloader import get_spider_loader
+
+    loader = get_spider_loader(settings)
+    found = {}
+    for name in loader.list():
+        cls = loader.load(name)
+        if getattr(cls, "feed_name", ""):
+            found[cls.feed_name] = cls
+    return found
+
+
 def _sum(stats: dict[str, Any], prefix: str) -> int:
     return sum(
         v

@@ -119,6 +119,55 @@ def crawl(
     raise typer.Exit(report(run_spiders([(spider, arguments)], overrides)))
 
 
+@app.command("import")
+def import_feeds(
+    feed: Annotated[
+        str,
+        typer.Argument(
+            help="The kind of archived file (its spider's feed name; see `olm platforms`)."
+        ),
+    ],
+    files: Annotated[list[Path], typer.Argument(help="Archived feed files.")],
+    store: Annotated[
+        Path, typer.Option("--store", "-s", help="Store folder to write.", envvar="OLM_STORE")
+    ] = DEFAULT_STORE,
+    level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="Show Scrapy's log at this level (default: off)."),
+    ] = None,
+) -> None:
+    """Import archived feed files into the store: one run per file, dated by the feed itself.
+
+    Each file goes through the same pipelines as a crawl; its run record names the file and its
+    sha256. A file already imported into the store is skipped (and said to be)."""
+    from olmstats.cli.crawl import feed_spiders, project_settings, report, run_spiders
+    from olmstats.pseudonym import KEY_ENV, Pseudonymiser
+    from olmstats.store import run_record_path
+
+    overrides: dict[str, object] = {"OLM_STORE": str(store), "OLM_PROGRESS": False}
+    overrides.update(log_level(level))
+    known = feed_spiders(project_settings(overrides))
+    if feed not in known:
+        raise InputError(f"unknown feed {feed!r}: one of {', '.join(sorted(known)) or 'none'}")
+    spider_class = known[feed]
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        raise InputError(f"set {KEY_ENV} to a secret of 16+ characters and keep it")
+    Pseudonymiser(key)
+    jobs, seen = [], set()
+    for file in files:
+        source = spider_class.source_of(str(file))  # one line for a file that is not a feed
+        run_id = spider_class.run_id_for(source)
+        if run_id in seen or run_record_path(store, run_id).exists():
+            sys.stderr.write(f"{file}: already imported (run {run_id}); skipped\n")
+            seen.add(run_id)
+            continue
+        seen.add(run_id)
+        jobs.append((spider_class.name, {"file": str(file)}))
+    if jobs:
+        raise typer.Exit(report(run_spiders(jobs, overrides)))
+
+
 def check_politeness(settings: object, descriptor: Platform) -> None:
     from urllib.parse import urlsplit
 
