@@ -81,6 +81,9 @@ class BlockDetectionMiddleware:
         if response.url.startswith("file:"):
             return response  # an archived file read from disk: no platform answered
         spider = self.crawler.spider
+        marker = getattr(spider, "content_marker", None)
+        if marker and response.status == 200 and marker in response.body:
+            return response  # the page carries the content its spider reads: not a block
         kind = detect_block(response, expects_json=getattr(spider, "expects_json", False))
         if kind is None:
             return response

@@ -119,12 +119,32 @@ def summary(
         )
     if table.is_empty():
         raise StoreError(f"no profiles in {store} match these filters")
-    notes = [DEFINITIONS.format(min_count=min_count)]
+    notes = [DEFINITIONS.format(min_count=min_count), pooled_note(profiles, jobs)]
     if jobs is None:
         notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
     notes += store_notes(store)
     title = f"Country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
+
+
+def pooled_note(profiles: pl.LazyFrame, jobs: pl.LazyFrame | None) -> str:
+    """Which platforms a table pools, for which dataset, and how (rows, unweighted)."""
+    from olmstats.platforms import platforms
+
+    known = platforms()
+
+    def names(frame: pl.LazyFrame | None) -> list[str]:
+        if frame is None:
+            return []
+        found = frame.select(pl.col("platform").unique()).collect()["platform"].sort()
+        return [known[p].display_name if p in known else p for p in found]
+
+    people, work = names(profiles), names(jobs)
+    return (
+        f"Platforms: profiles from {', '.join(people) or 'none'}; jobs from "
+        f"{', '.join(work) or 'none'}; pooled by counting rows (each platform's listings as "
+        "they are, unweighted)."
+    )
 
 
 def _full_summary(

@@ -47,6 +47,10 @@ def crawl(
         list[str] | None,
         typer.Option("--skill", "-k", help="Skill names as the platform spells them."),
     ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="Category paths, e.g. design/logo-design."),
+    ] = None,
     max_pages: Annotated[int | None, typer.Option(help="Pages per listing, at most.")] = None,
     since: Annotated[str | None, typer.Option(help="Jobs posted on or after (YYYY-MM-DD).")] = None,
     store: Annotated[
@@ -92,7 +96,13 @@ def crawl(
             raise InputError(f"--country does not apply to {spider}")
         arguments["countries"] = ",".join(country_table.parse_list(",".join(split_values(country))))
     if skill:
+        if "skills" not in accepted:
+            raise InputError(f"--skill does not apply to {spider}")
         arguments["skills"] = ",".join(split_values(skill))
+    if category:
+        if "categories" not in accepted:
+            raise InputError(f"--category does not apply to {spider}")
+        arguments["categories"] = ",".join(split_values(category))
     if max_pages is not None:
         if max_pages < 1:
             raise InputError("--max-pages must be at least 1")

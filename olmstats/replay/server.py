@@ -134,7 +134,8 @@ class ReplayServer:
         faults = self.faults
         if path == "/robots.txt":
             extra = "".join(f"Disallow: {line}\n" for line in faults.disallow)
-            return Reply(200, (ROBOTS_TXT + extra).encode(), "text/plain")
+            robots = getattr(self.handler, "robots_txt", ROBOTS_TXT)
+            return Reply(200, (robots + extra).encode(), "text/plain")
         with self._lock:
             self._api_requests += 1
             count = self._api_requests
