@@ -80,6 +80,14 @@ OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
 # simulated market's description); otherwise the first response tells (RunRecordExtension).
 OLM_DATA_ORIGIN = ""
 
+# -- optional: requests through Zyte API (off unless the operator sets a key) ---------------------
+# For platforms that block plain HTTP clients. The key comes only from the environment;
+# scrapy-zyte-api's add-on installs its download handlers. `olm crawl` refuses the key without
+# the package (`pip install scrapy-zyte-api`).
+ZYTE_API_KEY = os.environ.get("OLM_ZYTE_API_KEY", "")
+if ZYTE_API_KEY:
+    ADDONS = {"scrapy_zyte_api.Addon": 500}
+
 # -- platforms -------------------------------------------------------------------------------
 # Each platform's own settings (base URL <PLATFORM>_BASE_URL, page size ...) are its spiders'
 # custom_settings, from its descriptor (olmstats/platforms/<name>/__init__.py). An environment

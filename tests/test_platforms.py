@@ -55,7 +55,7 @@ def test_every_spider_starts_offline_and_yields_its_first_request(name):
     """As kingfisher-collect's test_spiders: no network, only the first request is built."""
     cls = LOADER.load(name)
     crawler = get_crawler(cls, project_settings())
-    arguments = {}
+    arguments = dict(getattr(cls, "example_arguments", {}))
     if getattr(cls, "feed_name", ""):  # an archived-feed spider reads a file: its fixture
         fixtures = ROOT / "tests" / "fixtures" / cls.platform
         arguments["file"] = str(sorted(fixtures.glob("*.xml"))[0])
@@ -69,7 +69,7 @@ def test_every_spider_starts_offline_and_yields_its_first_request(name):
 
     request = asyncio.run(first())
     assert isinstance(request, Request)
-    where = "file://" if arguments else platform(cls.platform).default_base_url
+    where = "file://" if "file" in arguments else platform(cls.platform).default_base_url
     assert request.url.startswith(where)
     assert request.errback is not None  # every request's failure is accounted for
 

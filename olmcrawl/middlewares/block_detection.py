@@ -69,6 +69,14 @@ class BlockDetectionMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
+    @staticmethod
+    def hint(spider: object) -> str:
+        """The platform's advice for a blocked crawl (its descriptor's ``blocked_hint``)."""
+        from olmstats.platforms import platforms
+
+        descriptor = platforms().get(getattr(spider, "platform", ""))
+        return descriptor.blocked_hint if descriptor else ""
+
     def process_request(self, request: Request) -> None:
         """Once blocked, nothing more leaves: requests already scheduled are refused."""
         if self.blocked:
@@ -89,10 +97,11 @@ class BlockDetectionMiddleware:
             return response
         self.blocked = kind
         self.crawler.stats.inc_value(f"olm/block/{kind}")
+        hint = self.hint(spider)
         stop_crawl(
             self.crawler,
             f"blocked_{kind}",
             f"blocked: {response.url} answered HTTP {response.status} with a {kind} "
-            "page; stopping instead of retrying",
+            "page; stopping instead of retrying" + (f". {hint}" if hint else ""),
         )
         raise CrawlStopped(f"blocked_{kind}", f"block page ({kind})")

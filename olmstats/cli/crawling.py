@@ -125,6 +125,7 @@ def crawl(
             "(the same key links profiles across crawls)"
         )
     Pseudonymiser(key)  # validates the key
+    check_zyte()
     check_politeness(settings, descriptor)
     raise typer.Exit(report(run_spiders([(spider, arguments)], overrides)))
 
@@ -176,6 +177,17 @@ def import_feeds(
         jobs.append((spider_class.name, {"file": str(file)}))
     if jobs:
         raise typer.Exit(report(run_spiders(jobs, overrides)))
+
+
+def check_zyte() -> None:
+    """OLM_ZYTE_API_KEY routes requests through Zyte API: it needs scrapy-zyte-api."""
+    import importlib.util
+
+    if os.environ.get("OLM_ZYTE_API_KEY") and importlib.util.find_spec("scrapy_zyte_api") is None:
+        raise InputError(
+            "OLM_ZYTE_API_KEY is set but scrapy-zyte-api is not installed "
+            "(pip install scrapy-zyte-api), or unset the key"
+        )
 
 
 def check_politeness(settings: object, descriptor: Platform) -> None:

@@ -100,7 +100,9 @@ def render_table(
     machine = fmt in (Format.csv, Format.json, Format.parquet)
     shown = display(table) if display else table
     if fmt is Format.parquet:
-        _write(output, lambda: table.write_parquet(output))
+        buffer = io.BytesIO()  # a table, not a store: built in memory, written by Python, so a
+        table.write_parquet(buffer)  # full disk is reported as such
+        _write(output, lambda: output.write_bytes(buffer.getvalue()))
         _notes_to_stderr(notes)
         return
     if fmt is Format.csv:

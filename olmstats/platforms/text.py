@@ -59,3 +59,9 @@ def dollars(text: str | None) -> list[float]:
 def whole_number(text: str | None) -> int | None:
     match = re.search(r"\d[\d,]*", text or "")
     return int(match.group(0).replace(",", "")) if match else None
+
+
+def slug(name: str) -> str:
+    """A skill name as an id, for platforms that send no skill ids: lower case, runs of other
+    characters as ``-`` ("Android App Development" → ``android-app-development``)."""
+    return re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-")

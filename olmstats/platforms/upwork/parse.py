@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from olmstats.items import JobItem, extra
+from olmstats.platforms.text import slug
 
 PLATFORM = "upwork"
 FIELD = re.compile(r"<b>\s*([^<]+?)\s*</b>\s*:\s*(.*?)\s*(?=<br|<b>|<a |$)", re.S)
@@ -83,10 +84,6 @@ def amounts(text: str | None) -> list[float]:
     return [float(m.replace(",", "")) for m in MONEY.findall(text or "")]
 
 
-def skill_id(name: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-")
-
-
 def job_from_item(item: ET.Element, feed: Feed, *, observed_at: datetime, run_id: str) -> JobItem:
     """One ``<item>`` → JobItem (typed values; what does not read goes into ``unparsed``)."""
     link = (item.findtext("link") or item.findtext("guid") or "").strip()
@@ -120,7 +117,7 @@ def job_from_item(item: ET.Element, feed: Feed, *, observed_at: datetime, run_id
         employer_country_name_raw=labelled.get("Country"),
         posted_at=posted,
         unparsed=unparsed,
-        skills_raw=[{"id": skill_id(s), "name": s, "category": category} for s in skills]
+        skills_raw=[{"id": slug(s), "name": s, "category": category} for s in skills]
         or ([{"id": None, "name": "", "category": category}] if category else []),
         job_type=job_type,
         budget_min=low,
