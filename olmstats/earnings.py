@@ -213,7 +213,21 @@ def relative_earnings(
         index_draws[name] = boot_matrix * factor[:, None]
     counts = dict(zip(table["country"], n.tolist(), strict=True))
     adjusted_draws: dict[str, np.ndarray] = {}
-    if adjusted:
+    unadjustable = adjusted and people["tenure_band"].is_null().all()
+    if unadjustable:  # no registration dates (a directory that shows none): nothing to hold fixed
+        nothing = np.full(len(table), np.nan)
+        for name in ("adj_median_rate_usd", "adj_median_low", "adj_median_high"):
+            columns[name] = nothing
+        for name in INDICES:
+            for suffix in ("", "_low", "_high"):
+                columns[f"adj_{name}{suffix}"] = nothing
+            adjusted_draws[name] = np.full((len(table), draws), np.nan)
+        messages = [
+            *messages,
+            "Composition-adjusted indices (adj_*) are empty: these profiles have no "
+            "registration dates, so tenure cannot be held fixed.",
+        ]
+    elif adjusted:
         effects, cov, order = _adjusted_effects(people, counts, min_count)
         position = {c: i for i, c in enumerate(order)}
         idx = [position[c] for c in table["country"]]

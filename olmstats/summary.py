@@ -220,3 +220,121 @@ def _top_occupations(people: pl.LazyFrame, min_count: int) -> pl.LazyFrame:
             text.head(TOP_OCCUPATIONS).str.join(", "), pl.col("total").first(), min_count
         )
     )
+
+
+PLATFORM_COLUMNS = (
+    "platform",
+    "platform_name",
+    "profiles",
+    "profiles_with_rate",
+    "rate_p25_usd",
+    "rate_median_usd",
+    "rate_p75_usd",
+    "rate_median_ci_low",
+    "rate_median_ci_high",
+    "worker_countries",
+    "jobs_posted",
+    "employer_countries",
+    "snapshot_first",
+    "snapshot_last",
+)
+
+
+def platform_summary(
+    profiles: pl.LazyFrame | None,
+    jobs: pl.LazyFrame | None = None,
+    *,
+    min_count: int = DEFAULT_MIN_COUNT,
+    since: date | None = None,
+    until: date | None = None,
+) -> pl.DataFrame:
+    """One row per platform: its profiles and asking rates (as in :func:`country_summary`),
+    how many countries its workers and employers are in, and its open jobs.
+
+    A platform with jobs but no profiles (or the reverse) has its other columns empty. Rates in
+    US$; cells resting on fewer than *min_count* observations are null.
+    """
+    from olmstats.platforms import platforms
+
+    check_min_count(min_count)
+    check_window(since, until)
+    frames = []
+    if profiles is not None:
+        people = _materialise_latest(
+            _window(profiles_input(profiles), since, until),
+            "profile_id",
+            ["platform", "country", "hourly_rate_usd", "snapshot_date", "run_id"],
+        )
+        rates = grouped_order_statistics(people, "platform", "hourly_rate_usd")
+        rated = pl.col("n")
+        frames.append(
+            people.group_by("platform")
+            .agg(
+                worker_countries=pl.col("country").n_unique(),
+                snapshot_first=pl.col("snapshot_date").min(),
+                snapshot_last=pl.col("snapshot_date").max(),
+            )
+            .join(rates, on="platform")
+            .select(
+                "platform",
+                "worker_countries",
+                "snapshot_first",
+                "snapshot_last",
+                profiles=pl.col("rows"),
+                profiles_with_rate=rated,
+                rate_p25_usd=suppressed(pl.col("q0.25"), rated, min_count),
+                rate_median_usd=suppressed(pl.col("q0.5"), rated, min_count),
+                rate_p75_usd=suppressed(pl.col("q0.75"), rated, min_count),
+                rate_median_ci_low=suppressed(pl.col("ci_low"), rated, min_count),
+                rate_median_ci_high=suppressed(pl.col("ci_high"), rated, min_count),
+            )
+        )
+    if jobs is not None:
+        work = _materialise_latest(
+            _window(jobs_input(jobs), since, until),
+            "job_id",
+            ["platform", "employer_country", "snapshot_date"],
+        )
+        frames.append(
+            work.group_by("platform").agg(
+                jobs_posted=pl.len(),
+                employer_countries=pl.col("employer_country").drop_nulls().n_unique(),
+                job_first=pl.col("snapshot_date").min(),
+                job_last=pl.col("snapshot_date").max(),
+            )
+        )
+    if not frames:
+        raise InputError("platform_summary needs profiles or jobs")
+    table = frames[0]
+    for other in frames[1:]:
+        table = table.join(other, on="platform", how="full", coalesce=True)
+    for name, dtype in {
+        "profiles": pl.Int64,
+        "profiles_with_rate": pl.Int64,
+        "worker_countries": pl.Int64,
+        "jobs_posted": pl.Int64,
+        "employer_countries": pl.Int64,
+        "rate_p25_usd": pl.Float64,
+        "rate_median_usd": pl.Float64,
+        "rate_p75_usd": pl.Float64,
+        "rate_median_ci_low": pl.Float64,
+        "rate_median_ci_high": pl.Float64,
+        "snapshot_first": pl.Date,
+        "snapshot_last": pl.Date,
+        "job_first": pl.Date,
+        "job_last": pl.Date,
+    }.items():
+        if name not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype).alias(name))
+    names = {p.name: p.display_name for p in platforms().values()}
+    table = table.with_columns(
+        platform_name=pl.col("platform").replace_strict(names, default=pl.col("platform")),
+        snapshot_first=pl.min_horizontal("snapshot_first", "job_first"),
+        snapshot_last=pl.max_horizontal("snapshot_last", "job_last"),
+        profiles=pl.col("profiles").fill_null(0).cast(pl.Int64),
+        profiles_with_rate=pl.col("profiles_with_rate").fill_null(0).cast(pl.Int64),
+        jobs_posted=pl.col("jobs_posted").fill_null(0).cast(pl.Int64),
+        worker_countries=pl.col("worker_countries").cast(pl.Int64),
+        employer_countries=pl.col("employer_countries").cast(pl.Int64),
+    )
+    return table.select(PLATFORM_COLUMNS).sort("platform")

@@ -132,3 +132,32 @@ def test_olm_platforms_lists_what_each_platform_collects(tmp_path):
     shown = run_olm("platforms", check=True).stdout
     assert "Freelancer.com: money —" in shown and "FREELANCER_BASE_URL" in shown
     assert Path(ROOT / "olmstats" / "platforms" / "freelancer" / "__init__.py").is_file()
+
+
+def test_summary_by_platform_and_the_platform_filter(demo_store):
+    from olmstats import scan_jobs, scan_profiles
+
+    profiles = scan_profiles(demo_store).collect()
+    jobs = scan_jobs(demo_store).collect()
+    by = run_olm("summary", "--store", str(demo_store), "--by", "platform", "-f", "csv", check=True)
+    table = pl.read_csv(by.stdout.encode())
+    assert table["platform"].to_list() == ["freelancer", "guru", "peopleperhour"]
+    for row in table.iter_rows(named=True):
+        mine = profiles.filter(pl.col("platform") == row["platform"])
+        assert row["profiles"] == mine["profile_id"].n_unique()  # one snapshot: rows = profiles
+        assert row["jobs_posted"] == jobs.filter(pl.col("platform") == row["platform"]).height
+        rates = mine["hourly_rate_usd"].drop_nulls()
+        if rates.len() >= 10:
+            assert row["rate_median_usd"] == pytest.approx(rates.median())
+        else:
+            assert row["rate_median_usd"] is None  # PeoplePerHour: jobs only, no profiles
+    only = run_olm("summary", "--store", str(demo_store), "-p", "guru", "-f", "csv", check=True)
+    assert pl.read_csv(only.stdout.encode())["profiles"].sum() == (
+        profiles.filter(pl.col("platform") == "guru").height
+    )
+    assert "profiles from Guru; jobs from Guru; pooled by counting rows" in only.stderr
+    bad = run_olm("summary", "--store", str(demo_store), "-p", "fiverr")
+    assert bad.returncode == 2 and "unknown platform 'fiverr'" in bad.stderr
+    earnings = run_olm("earnings", "--store", str(demo_store), "-p", "guru", "-f", "csv")
+    assert earnings.returncode == 0, earnings.stderr
+    assert "Composition-adjusted indices (adj_*) are empty" in earnings.stderr

@@ -15,6 +15,7 @@ from olmstats.cli import display
 from olmstats.cli.options import (
     FormatOption,
     OutputOption,
+    PlatformOption,
     StoreOption,
     check_output,
     check_plot,
@@ -46,6 +47,8 @@ def _stderr(message: str) -> None:
 @app.command()
 def summary(
     store: StoreOption = None,
+    platform: PlatformOption = None,
+    by: Annotated[str, typer.Option("--by", help="country or platform.")] = "country",
     country: Annotated[
         list[str] | None,
         typer.Option("--country", "-c", help="ISO alpha-2 codes, comma separated or repeated."),
@@ -90,8 +93,14 @@ def summary(
         raise InputError(f"--index must be one of {', '.join(INDEX_LABELS)}")
     check_output(output, fmt)
     check_plot(plot)
+    if by not in ("country", "platform"):
+        raise InputError(f"--by must be country or platform, got {by!r}")
     store = resolve_store(store)
-    profiles = scan_profiles(store)
+    chosen = split_values(platform) or None
+    if by == "platform":
+        _platform_summary(store, chosen, min_count, window, fmt, output)
+        return
+    profiles = scan_profiles(store, platforms=chosen)
     if full:
         _full_summary(
             store,
@@ -106,7 +115,7 @@ def summary(
             index=index,
         )
         return
-    jobs = scan_jobs(store, missing_ok=True)
+    jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
     with _status(fmt, "Computing the country summary…"):
         table = country_summary(
             profiles,
@@ -125,6 +134,49 @@ def summary(
     notes += store_notes(store)
     title = f"Country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
+
+
+def _platform_summary(
+    store: Path,
+    chosen: list[str] | None,
+    min_count: int,
+    window: tuple[date | None, date | None],
+    fmt: Format,
+    output: Path | None,
+) -> None:
+    from olmstats.cli.render import render_table
+    from olmstats.store import scan_jobs, scan_profiles, store_notes
+    from olmstats.summary import platform_summary
+
+    profiles = scan_profiles(store, platforms=chosen, missing_ok=True)
+    jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
+    if profiles is None and jobs is None:
+        raise StoreError(f"store {store} has no profiles or jobs")
+    table = platform_summary(profiles, jobs, min_count=min_count, since=window[0], until=window[1])
+    notes = [
+        "One row per platform, each counted on its own (no pooling): profiles at their latest "
+        f"observation, asking US$/hour quartiles and the median's 95% CI, countries of workers "
+        f"and of employers, open jobs; cells from fewer than {min_count} observations "
+        "suppressed.",
+        *store_notes(store),
+    ]
+    render_table(
+        table,
+        fmt,
+        output,
+        title=f"Platform summary — {store}",
+        notes=notes,
+        display=display.platforms,
+        numeric={
+            "profiles",
+            "with rate",
+            "p25",
+            "median",
+            "p75",
+            "worker countries",
+            "jobs posted",
+        },
+    )
 
 
 def pooled_note(profiles: pl.LazyFrame, jobs: pl.LazyFrame | None) -> str:
@@ -229,6 +281,7 @@ class View(StrEnum):
 @app.command()
 def progression(
     store: StoreOption = None,
+    platform: PlatformOption = None,
     by: Annotated[str | None, typer.Option(help="country or occupation (default: pooled)")] = None,
     experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
     view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
@@ -250,7 +303,7 @@ def progression(
     check_output(output, fmt)
     check_plot(plot)
     store = resolve_store(store)
-    profiles = scan_profiles(store)
+    profiles = scan_profiles(store, platforms=split_values(platform) or None)
     group_label = by or "group"
     with _status(fmt, "Estimating…"):
         if view is View.slopes:
@@ -360,6 +413,7 @@ INDEX_LABELS = {
 @app.command()
 def competition(
     store: StoreOption = None,
+    platform: PlatformOption = None,
     view: Annotated[CompetitionView, typer.Option(help="Which table.")] = CompetitionView.workers,
     by: Annotated[
         str, typer.Option(help="For --view bids: occupation, budget_band or employer_country.")
@@ -376,7 +430,9 @@ def competition(
 
     check_output(output, fmt)
     store = resolve_store(store)
-    profiles, jobs = scan_profiles(store), scan_jobs(store)
+    chosen = split_values(platform) or None
+    profiles = scan_profiles(store, platforms=chosen)
+    jobs = scan_jobs(store, platforms=chosen)
     if view is CompetitionView.workers:
         table = comp.workers_per_job(profiles, jobs, snapshots=snapshots, min_count=min_count)
         about = "Workers per open job, by occupation (platform-wide)."
@@ -413,6 +469,7 @@ def _first_simulated(notes: list[str]) -> str | None:
 @app.command()
 def earnings(
     store: StoreOption = None,
+    platform: PlatformOption = None,
     level: Annotated[Level, typer.Option(help="country, region or income_group")] = Level.country,
     year: Annotated[
         int | None,
@@ -446,7 +503,11 @@ def earnings(
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         with _status(fmt, "Computing indices and bootstrap intervals…"):
             result = relative_earnings(
-                scan_profiles(store), year=year, hours=hours, draws=draws, min_count=min_count
+                scan_profiles(store, platforms=split_values(platform) or None),
+                year=year,
+                hours=hours,
+                draws=draws,
+                min_count=min_count,
             )
     table = {
         Level.country: result.countries,

@@ -162,3 +162,25 @@ def full_country_table(table: pl.DataFrame) -> pl.DataFrame:
         ],
         index_interval("adj_ppp").alias("ppp, adjusted"),
     )
+
+
+def platforms(table: pl.DataFrame) -> pl.DataFrame:
+    """The platform summary for people: money, intervals, '–' for suppressed cells."""
+    rows = []
+    for r in table.iter_rows(named=True):
+        low, high = r["rate_median_ci_low"], r["rate_median_ci_high"]
+        rows.append(
+            {
+                "platform": r["platform_name"],
+                "profiles": r["profiles"],
+                "with rate": r["profiles_with_rate"],
+                "p25": money(r["rate_p25_usd"]),
+                "median": money(r["rate_median_usd"]),
+                "p75": money(r["rate_p75_usd"]),
+                "median 95% CI": "–" if low is None else f"{low:,.2f}–{high:,.2f}",
+                "worker countries": r["worker_countries"] or "–",
+                "jobs posted": r["jobs_posted"],
+                "employer countries": r["employer_countries"] or "–",
+            }
+        )
+    return pl.DataFrame(rows)

@@ -34,6 +34,10 @@ StoreOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f")]
+PlatformOption = Annotated[
+    list[str] | None,
+    typer.Option("--platform", "-p", help="Only these platforms (see `olm platforms`)."),
+]
 OutputOption = Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")]
 
 

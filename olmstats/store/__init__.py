@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -40,19 +42,37 @@ from olmstats.store.scanning import StoreProblem, index_dataset, scan
 from olmstats.store.writing import PartWriter, probe_writable, write_frame
 
 
-def scan_profiles(store: Path | str, *, missing_ok: bool = False) -> pl.LazyFrame | None:
-    """Worker profiles of every platform in *store* (schema: ``olmstats.schema.PROFILES``).
+def for_platforms(frame: pl.LazyFrame | None, platforms: Sequence[str] | None) -> Any:
+    """*frame* restricted to *platforms* (every platform when None); InputError for a name
+    that is no platform. The filter is on the partition column, so files of other platforms
+    are never opened."""
+    if frame is None or not platforms:
+        return frame
+    from olmstats.platforms import platform
+
+    names = [platform(name).name for name in platforms]
+    return frame.filter(pl.col("platform").is_in(names))
+
+
+def scan_profiles(
+    store: Path | str, *, platforms: Sequence[str] | None = None, missing_ok: bool = False
+) -> pl.LazyFrame | None:
+    """Worker profiles in *store* (schema: ``olmstats.schema.PROFILES``), of every platform or
+    of *platforms* only.
 
     One row per profile per snapshot date; :func:`olmstats.summary.latest_per_profile` keeps
     each profile's most recent. No readable profiles: StoreError, or None with *missing_ok*.
     """
-    return scan(store, PROFILES, missing_ok=missing_ok)
+    return for_platforms(scan(store, PROFILES, missing_ok=missing_ok), platforms)
 
 
-def scan_jobs(store: Path | str, *, missing_ok: bool = False) -> pl.LazyFrame | None:
+def scan_jobs(
+    store: Path | str, *, platforms: Sequence[str] | None = None, missing_ok: bool = False
+) -> pl.LazyFrame | None:
     """Open projects in *store* (schema: ``olmstats.schema.JOBS``), one row per project per
-    snapshot date. No readable jobs: StoreError, or None with *missing_ok*."""
-    return scan(store, JOBS, missing_ok=missing_ok)
+    snapshot date, of every platform or of *platforms* only. No readable jobs: StoreError, or
+    None with *missing_ok*."""
+    return for_platforms(scan(store, JOBS, missing_ok=missing_ok), platforms)
 
 
 def store_notes(store: Path | str) -> list[str]:
@@ -76,6 +96,7 @@ __all__ = [
     "check_store",
     "create_run_record",
     "exit_code",
+    "for_platforms",
     "index_dataset",
     "iter_run_records",
     "load_run_records",
