@@ -75,6 +75,11 @@ ITEM_PIPELINES = {
 OLM_STORE = os.environ.get("OLM_STORE", "store")
 OLM_STORE_ROWS_PER_FILE = 50_000
 OLM_PSEUDONYM_KEY = os.environ.get("OLM_PSEUDONYM_KEY", "")
+# Credentials of platform APIs that need them (each descriptor's `credentials`): from the
+# environment only, never written to a run record.
+for _platform in platforms().values():
+    for _name in _platform.credentials:
+        globals()[_name] = os.environ.get(_name, "")
 OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
 # Where the data comes from, when the caller knows before the first response ("platform", or a
 # simulated market's description); otherwise the first response tells (RunRecordExtension).

@@ -134,8 +134,9 @@ def test_demo_runs_offline_and_says_it_is_simulated(tmp_path):
     table = pl.read_csv(io.StringIO(result.stdout))  # stdout is pure CSV
     assert table.height >= 40 and table["profiles"].sum() >= 1500
     assert "note: SIMULATED DATA" in result.stderr
-    assert "profiles from Freelancer.com, Guru; jobs from Freelancer.com, Guru, PeoplePerHour" in (
-        result.stderr
+    assert (
+        "profiles from Freelancer.com, Guru; jobs from Freelancer.com, Guru, PeoplePerHour, Upwork"
+        in (result.stderr)
     )
     again = run_olm("summary", "--store", str(store), check=True).stdout
     assert "SIMULATED DATA" in again

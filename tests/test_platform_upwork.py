@@ -136,3 +136,111 @@ def test_files_that_are_not_upwork_feeds_get_one_line(tmp_path):
         run_olm("import", "guru-rss", str(other), "--store", str(tmp_path / "store"))
     )
     assert not (tmp_path / "store").exists()
+
+
+# -- the GraphQL job search ----------------------------------------------------------------------
+
+
+def test_a_search_node_field_by_field():
+    from olmstats.platforms.upwork.parse import job_from_node
+
+    node = {  # the documented shape of marketplaceJobPostingsSearch's edges[].node
+        "id": "1813123456789",
+        "ciphertext": "~018036c463e1d2651e",
+        "title": "Java/Kotlin Expert Needed",
+        "createdDateTime": "2024-07-19T04:40:00.000Z",
+        "publishedDateTime": "2024-07-19T04:41:00.000Z",
+        "amount": {"rawValue": "0.0", "currency": "USD"},
+        "hourlyBudgetType": "DEFAULT",
+        "hourlyBudgetMin": {"rawValue": "30.0", "currency": "USD"},
+        "hourlyBudgetMax": {"rawValue": "54.0", "currency": "USD"},
+        "totalApplicants": 17,
+        "occupations": {"category": {"id": "531", "prefLabel": "Web, Mobile & Software Dev"}},
+        "skills": [
+            {"name": "java", "prettyName": "Java"},
+            {"name": "kotlin", "prettyName": "Kotlin"},
+        ],
+        "client": {
+            "location": {"country": "United States", "city": "Austin"},
+            "totalSpent": {"rawValue": "12500.5", "currency": "USD"},
+        },
+    }
+    item = job_from_node(node, observed_at=NOW, run_id="r", query_skill="java")
+    # the same id as the job's RSS item (…_%7E018036c463e1d2651e): one job, one pseudonym
+    assert item.native_id == "018036c463e1d2651e"
+    assert (item.job_type, item.budget_min, item.budget_max) == ("hourly", 30.0, 54.0)
+    assert item.posted_at == datetime(2024, 7, 19, 4, 41, tzinfo=UTC)
+    assert (item.bid_count, item.employer_country_name_raw) == (17, "United States")
+    assert [s["id"] for s in item.skills_raw] == ["java", "kotlin"]
+    assert item.extras == [{"key": "employer_spend_usd", "number": 12500.5, "text": None}]
+    fixed = job_from_node(
+        {
+            **node,
+            "hourlyBudgetType": None,
+            "hourlyBudgetMin": None,
+            "hourlyBudgetMax": None,
+            "amount": {"rawValue": "250", "currency": "USD"},
+        },
+        observed_at=NOW,
+        run_id="r",
+        query_skill=None,
+    )
+    assert (fixed.job_type, fixed.budget_min, fixed.budget_max) == ("fixed", 250.0, 250.0)
+
+
+@pytest.fixture(scope="module")
+def api(small_market):
+    from olmstats.platforms.upwork.replay import UpworkReplay
+
+    return UpworkReplay(small_market)
+
+
+def graphql_crawl(server, store, token: str, *args: str):
+    return run_olm(
+        "crawl",
+        "upwork_jobs",
+        *args,
+        "--store",
+        str(store),
+        "--base-url",
+        server.url,
+        "--no-progress",
+        "--set",
+        "DOWNLOAD_DELAY=0",
+        "--set",
+        "AUTOTHROTTLE_ENABLED=False",
+        env={"UPWORK_ACCESS_TOKEN": token},
+    )
+
+
+@pytest.mark.slow
+def test_the_graphql_search_reads_every_job_cursor_after_cursor(api, tmp_path):
+    from olmstats.replay import ReplayServer
+
+    with ReplayServer(api) as server:
+        result = graphql_crawl(server, tmp_path, "a-token-of-an-approved-key")
+        posts = [r for r in server.requests if r.path == "/graphql"]
+    assert result.returncode == 0, result.stderr
+    jobs = scan_jobs(tmp_path).collect()
+    assert jobs.height == len(api.nodes)
+    assert len(posts) == -(-len(api.nodes) // 50)  # pages of UPWORK_PAGE_SIZE = 50
+    assert set(jobs["job_type"]) == {"fixed", "hourly"}
+    assert jobs["occupation"].null_count() == 0
+    texts = {v for c in jobs.select(pl.col(pl.String)).columns for v in jobs[c].drop_nulls()}
+    for node in api.nodes[:40]:
+        assert node["title"] not in texts and node["description"] not in texts
+    assert "Springfield" not in texts  # the client's city is never asked for
+    (record,) = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
+    assert "a-token-of-an-approved-key" not in json.dumps(record)  # credentials stay out
+
+
+@pytest.mark.slow
+def test_without_a_token_nothing_is_sent_and_a_refused_token_stops_the_crawl(api, tmp_path):
+    from olmstats.replay import ReplayServer
+
+    with ReplayServer(api) as server:
+        missing = graphql_crawl(server, tmp_path / "a", "")
+        assert [r for r in server.requests if r.path == "/graphql"] == []
+        refused = graphql_crawl(server, tmp_path / "b", "short")
+    assert missing.returncode == 2 and "needs UPWORK_ACCESS_TOKEN" in missing.stderr
+    assert refused.returncode == 5 and "blocked_auth_required" in refused.stderr

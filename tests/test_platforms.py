@@ -54,7 +54,8 @@ def test_every_spider_belongs_to_a_platform_and_takes_its_base_url_setting():
 def test_every_spider_starts_offline_and_yields_its_first_request(name):
     """As kingfisher-collect's test_spiders: no network, only the first request is built."""
     cls = LOADER.load(name)
-    crawler = get_crawler(cls, project_settings())
+    credentials = dict.fromkeys(platform(cls.platform).credentials, "offline-test-credential")
+    crawler = get_crawler(cls, project_settings(**credentials))
     arguments = dict(getattr(cls, "example_arguments", {}))
     if getattr(cls, "feed_name", ""):  # an archived-feed spider reads a file: its fixture
         fixtures = ROOT / "tests" / "fixtures" / cls.platform
@@ -141,7 +142,7 @@ def test_summary_by_platform_and_the_platform_filter(demo_store):
     jobs = scan_jobs(demo_store).collect()
     by = run_olm("summary", "--store", str(demo_store), "--by", "platform", "-f", "csv", check=True)
     table = pl.read_csv(by.stdout.encode())
-    assert table["platform"].to_list() == ["freelancer", "guru", "peopleperhour"]
+    assert table["platform"].to_list() == ["freelancer", "guru", "peopleperhour", "upwork"]
     for row in table.iter_rows(named=True):
         mine = profiles.filter(pl.col("platform") == row["platform"])
         assert row["profiles"] == mine["profile_id"].n_unique()  # one snapshot: rows = profiles

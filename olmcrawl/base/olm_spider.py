@@ -175,9 +175,19 @@ class OlmSpider(scrapy.Spider):
     # -- requests and their outcomes ---------------------------------------------------------
 
     def listing_request(
-        self, label: str, page: int, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+        self,
+        label: str,
+        page: int,
+        url: str,
+        callback: Callable[..., Any],
+        *,
+        request: dict[str, Any] | None = None,
+        **cb_kwargs: Any,
     ) -> scrapy.Request:
-        """The request for page *page* (0-based) of listing *label*, counted as requested."""
+        """The request for page *page* (0-based) of listing *label*, counted as requested.
+
+        *request* passes more to scrapy.Request (``method``, ``body``, ``headers``: an API
+        that takes POSTed queries)."""
         self.listings.requested(label, page)
         return scrapy.Request(
             url,
@@ -185,6 +195,7 @@ class OlmSpider(scrapy.Spider):
             errback=self.page_failed,
             cb_kwargs={"label": label, "page": page, **cb_kwargs},
             meta={LISTING: label, PAGE: page},
+            **(request or {}),
         )
 
     def bootstrap_request(

@@ -76,8 +76,13 @@ class PagedListingSpider(OlmSpider):
             page,
             self.page_url(filters, page),
             self.parse_page,
+            request=self.page_request_options(filters, page),
             filters=filters,
         )
+
+    def page_request_options(self, filters: Filters, page: int) -> dict[str, Any]:
+        """More for the page's scrapy.Request (method, body, headers); nothing for a GET."""
+        return {}
 
     def parse_page(
         self, response: Response, label: str, page: int, filters: Filters

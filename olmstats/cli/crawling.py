@@ -239,6 +239,7 @@ def demo(
             handler = renderer(descriptor, market)
             server = servers.enter_context(ReplayServer(handler))
             overrides[descriptor.base_url_setting] = replay_base_url(server.url, descriptor)
+            overrides.update(getattr(handler, "demo_settings", {}))
             crawls += handler.demo_crawls()
         overrides["OLM_PSEUDONYM_KEY"] = DEMO_KEY
         overrides["OLM_DATA_ORIGIN"] = market.origin

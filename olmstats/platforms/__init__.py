@@ -64,6 +64,8 @@ class Platform:
     fx_field: str | None = None
     #: "module:attribute" of the replay renderer (``olm demo``, tests).
     replay: str | None = None
+    #: Environment variables holding API credentials (read into settings of the same name).
+    credentials: tuple[str, ...] = ()
     #: What to tell the operator when the platform blocks the crawler (appended to the stop).
     blocked_hint: str = ""
     #: Keys this platform puts in the ``extras`` column, with their meaning and unit.

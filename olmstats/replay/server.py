@@ -57,6 +57,9 @@ class Reply:
 
 
 class Handler(Protocol):
+    """A platform's renderer: GET pages with ``handle``; an API that takes POSTed bodies (a
+    GraphQL endpoint) also has ``handle_post(path, body, headers)``."""
+
     origin: str
 
     def handle(self, path: str, query: dict[str, list[str]]) -> Reply: ...
@@ -130,7 +133,13 @@ class ReplayServer:
         with self._lock:
             return [r for r in self.requests if r.path.startswith("/api/")]
 
-    def _answer(self, path: str, query: dict[str, list[str]]) -> Reply:
+    def _answer(
+        self,
+        path: str,
+        query: dict[str, list[str]],
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         faults = self.faults
         if path == "/robots.txt":
             extra = "".join(f"Disallow: {line}\n" for line in faults.disallow)
@@ -151,7 +160,12 @@ class ReplayServer:
         if faults.block_after is not None and count > faults.block_after:
             status, page = BLOCK_PAGES[faults.block_kind]
             return Reply(status, page.encode(), "text/html; charset=utf-8")
-        return self.handler.handle(path, query)
+        if body is None:
+            return self.handler.handle(path, query)
+        post = getattr(self.handler, "handle_post", None)
+        if post is None:
+            return Reply(405, b"method not allowed", "text/plain")
+        return post(path, body, headers or {})
 
     def _request_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -160,9 +174,16 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                self.answer(None)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.answer(self.rfile.read(length))
+
+            def answer(self, body: bytes | None) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query, keep_blank_values=True)
-                reply = server._answer(parts.path, query)
+                reply = server._answer(parts.path, query, body, dict(self.headers.items()))
                 if server.faults.delay:
                     time.sleep(server.faults.delay)
                 with server._lock:

@@ -125,3 +125,118 @@ def job_from_item(item: ET.Element, feed: Feed, *, observed_at: datetime, run_id
         currency="USD",
         extras=[extra("feed", feed.title)],
     )
+
+
+# -- the GraphQL API (marketplaceJobPostingsSearch) --------------------------------------------
+
+#: The fields asked for: what the statistics need, nothing personal, no free text.
+SEARCH_QUERY = """
+query marketplaceJobPostingsSearch(
+  $marketPlaceJobFilter: MarketplaceJobPostingsSearchFilter,
+  $searchType: MarketplaceJobPostingSearchType,
+  $sortAttributes: [MarketplaceJobPostingSearchSortAttribute]
+) {
+  marketplaceJobPostingsSearch(
+    marketPlaceJobFilter: $marketPlaceJobFilter,
+    searchType: $searchType,
+    sortAttributes: $sortAttributes
+  ) {
+    totalCount
+    edges {
+      node {
+        id
+        ciphertext
+        createdDateTime
+        publishedDateTime
+        amount { rawValue currency }
+        hourlyBudgetType
+        hourlyBudgetMin { rawValue currency }
+        hourlyBudgetMax { rawValue currency }
+        totalApplicants
+        category
+        occupations { category { id prefLabel } }
+        skills { id name prettyName }
+        client { location { country } totalSpent { rawValue currency } }
+      }
+    }
+    pageInfo { endCursor hasNextPage }
+  }
+}
+""".strip()
+
+
+def _money(obj: Any) -> tuple[float | None, str | None]:
+    if not isinstance(obj, dict):
+        return None, None
+    value = obj.get("rawValue")
+    try:
+        number = float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        number = None
+    return number, obj.get("currency") if isinstance(obj.get("currency"), str) else None
+
+
+def iso_time(value: Any, unparsed: dict[str, Any]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        unparsed["posted_at"] = value
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def job_from_node(
+    node: dict[str, Any], *, observed_at: datetime, run_id: str, query_skill: str | None
+) -> JobItem:
+    """One ``edges[].node`` of marketplaceJobPostingsSearch → JobItem.
+
+    The id is the ciphertext without its ``~`` (the id in job URLs and in the RSS feeds, so a
+    job has one pseudonym whichever way it was read); hourly when the node has an hourly
+    budget, else fixed with its ``amount``.
+    """
+    unparsed: dict[str, Any] = {}
+    low, low_currency = _money(node.get("hourlyBudgetMin"))
+    high, high_currency = _money(node.get("hourlyBudgetMax"))
+    amount, amount_currency = _money(node.get("amount"))
+    hourly = low is not None or high is not None or bool(node.get("hourlyBudgetType"))
+    if not hourly:
+        low = high = amount
+    currency = (low_currency or high_currency) if hourly else amount_currency
+    cipher = node.get("ciphertext")
+    category = None
+    occupations = node.get("occupations")
+    if isinstance(occupations, dict):
+        category = (occupations.get("category") or {}).get("prefLabel")
+    category = category or node.get("category")
+    names = [
+        s.get("prettyName") or s.get("name")
+        for s in node.get("skills") or []
+        if isinstance(s, dict) and (s.get("prettyName") or s.get("name"))
+    ]
+    # a skill's id is its name's slug, as in the feeds: one id per skill whichever way it came
+    skills = [{"id": slug(str(n)), "name": str(n), "category": category} for n in names] or (
+        [{"id": None, "name": "", "category": category}] if category else []
+    )
+    client = node.get("client") if isinstance(node.get("client"), dict) else {}
+    spent, _ = _money(client.get("totalSpent"))
+    return JobItem(
+        platform=PLATFORM,
+        run_id=run_id,
+        observed_at=observed_at,
+        native_id=cipher.lstrip("~") if isinstance(cipher, str) and cipher else node.get("id"),
+        employer_country_name_raw=(client.get("location") or {}).get("country")
+        if isinstance(client.get("location"), dict)
+        else None,
+        posted_at=iso_time(node.get("publishedDateTime") or node.get("createdDateTime"), unparsed),
+        unparsed=unparsed,
+        skills_raw=skills,
+        job_type="hourly" if hourly else "fixed",
+        budget_min=low,
+        budget_max=high,
+        currency=currency or "USD",
+        bid_count=node.get("totalApplicants"),
+        query_skill=query_skill,
+        extras=[extra("employer_spend_usd", spent)],
+    )
