@@ -135,8 +135,8 @@ def test_demo_runs_offline_and_says_it_is_simulated(tmp_path):
     assert table.height >= 40 and table["profiles"].sum() >= 1500
     assert "note: SIMULATED DATA" in result.stderr
     assert (
-        "profiles from Freelancer.com, Guru; jobs from Freelancer.com, Guru, PeoplePerHour, Upwork"
-        in (result.stderr)
+        "profiles from Freelancer.com, Guru, PeoplePerHour; "
+        "jobs from Freelancer.com, Guru, PeoplePerHour, Upwork" in result.stderr
     )
     again = run_olm("summary", "--store", str(store), check=True).stdout
     assert "SIMULATED DATA" in again

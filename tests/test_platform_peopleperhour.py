@@ -25,9 +25,8 @@ from olmstats.platforms.peopleperhour.spiders import parse_categories
 from olmstats.replay import Faults, ReplayServer
 from tests.conftest import ROOT, run_olm
 
-PAGE = (
-    ROOT / "tests" / "fixtures" / "peopleperhour" / "freelance-LOGO-jobs_2025-11-15_redacted.html"
-)
+FIXTURES = ROOT / "tests" / "fixtures" / "peopleperhour"
+PAGE = FIXTURES / "freelance-LOGO-jobs_2025-11-15_redacted.html"
 SERVED = datetime(2025, 11, 15, 9, 14, 42, tzinfo=UTC)  # serverTime 1763198082209 ms
 
 
@@ -138,3 +137,53 @@ def test_a_block_page_stops_the_crawl(pph, tmp_path):
     assert result.returncode == 5, result.stderr
     assert "blocked_captcha" in result.stderr.strip().splitlines()[-1]
     assert len(pages) == 3  # two pages, the block page, nothing more
+
+
+def test_the_directory_parser_on_the_documented_structure():
+    from olmstats.platforms.peopleperhour.parse import freelancer_card, profile_from_card
+
+    page = FIXTURES / "hire_freelancers_built_from_documented_structure.html"
+    cards = Selector(text=page.read_text(encoding="utf-8")).css('div[class*="freelancer-card"]')
+    found = [
+        profile_from_card(freelancer_card(c), observed_at=SERVED, run_id="r", query_skill=None)
+        for c in cards
+    ]
+    sam, priya, li = found
+    assert sam.native_id == "sam-t-web-developer-vwxyz"
+    assert (sam.hourly_rate, sam.hourly_rate_currency) == (25.0, "GBP")
+    assert (sam.country_name_raw, sam.reviews, sam.rating) == ("United Kingdom", 128, 4.9)
+    assert (priya.hourly_rate, priya.hourly_rate_currency, priya.reviews) == (12.0, "USD", 0)
+    assert (li.hourly_rate, li.hourly_rate_currency) == (None, None)  # "Custom quote": no rate
+
+
+@pytest.mark.slow
+def test_a_directory_crawl_converts_rates_by_the_chain(pph, tmp_path):
+    with ReplayServer(pph) as server:
+        result = run_olm(
+            "crawl",
+            "peopleperhour_profiles",
+            "--store",
+            str(tmp_path),
+            "--base-url",
+            server.url,
+            "--no-progress",
+            "--set",
+            "DOWNLOAD_DELAY=0",
+            "--set",
+            "AUTOTHROTTLE_ENABLED=False",
+        )
+        seen = list(server.requests)
+    assert result.returncode == 0, result.stderr
+    from olmstats import scan_profiles
+
+    stored = scan_profiles(tmp_path).collect()
+    assert stored.height == len(pph.freelancers)
+    for request in seen:
+        assert request.path == "/robots.txt" or request.path.startswith("/hire-freelancers")
+        assert set(request.query) <= {"page"}
+    gbp = stored.filter(pl.col("hourly_rate_currency") == "GBP")
+    assert gbp.height > 0 and gbp["fx_source"].str.contains("^(ecb|wdi):").all()
+    assert (gbp["hourly_rate_usd"] > gbp["hourly_rate"]).all()  # a pound buys more than a dollar
+    names = {f["name"] for f in pph.freelancers} | {f["city"] for f in pph.freelancers}
+    texts = {v for c in stored.select(pl.col(pl.String)).columns for v in stored[c].drop_nulls()}
+    assert not names & texts

@@ -7,17 +7,28 @@ PLATFORM = Platform(
     display_name="PeoplePerHour",
     homepage="https://www.peopleperhour.com",
     method="HTML",
-    collects=("jobs", "bids or quotes", "employer country"),
-    id_kind="integer",
+    collects=(
+        "profiles",
+        "jobs",
+        "rates",
+        "bids or quotes",
+        "employer country",
+        "worker country",
+        "reviews",
+    ),
+    id_kind="text",  # job ids are numbers, freelancer ids the slugs of their profile pages
     money=(
-        "jobs are priced in the client's currency (mostly GBP) and sent with no exchange rate: "
-        "the ECB rate of the posting day, else the World Bank annual average"
+        "jobs and rates are priced in the client's or freelancer's currency (mostly GBP) with no "
+        "exchange rate: the ECB rate of the day, else the World Bank annual average"
     ),
     access=(
         "robots.txt allows only clean category paths plus ?page=N (Disallow: /*?, Allow: "
         "/*?page=): olmstats crawls exactly those and takes countries from the rows"
     ),
-    parser_checked="2025-11-15: freelance-LOGO-jobs listing (embedded state and cards)",
+    parser_checked=(
+        "2025-11-15: freelance-LOGO-jobs listing (embedded state and cards); freelancer "
+        "directory: built from the documented structure (no recorded page exists)"
+    ),
     base_url_setting="PEOPLEPERHOUR_BASE_URL",
     settings={
         "PEOPLEPERHOUR_BASE_URL": "https://www.peopleperhour.com",

@@ -19,10 +19,11 @@ the relative age from the footer; no country.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from olmstats.items import JobItem, extra
+from olmstats.items import JobItem, ProfileItem, extra
 from olmstats.platforms.text import dollars, relative_time, whole_number
 
 PLATFORM = "peopleperhour"
@@ -138,5 +139,55 @@ def job_from_card(
         budget_max=amounts[-1] if amounts else None,
         currency="USD",
         bid_count=card["proposals"],
+        query_skill=query_skill,
+    )
+
+
+# -- the freelancer directory (/hire-freelancers) -----------------------------------------------
+# No recorded page exists (tests/fixtures/peopleperhour/SOURCE.md, "Not found"): the structure
+# is the documented one (platform notes section 3, "Newer cards"): ``div.freelancer-card`` with
+# ``card__title`` (a link to /freelancer/<slug>), ``card__country``, ``card__price`` ("£25 /hr"),
+# ``card__freelancer-ratings`` and ``card__freelancer-reviews``.
+
+CURRENCY_SIGNS = {"$": "USD", "£": "GBP", "€": "EUR"}
+
+
+def freelancer_card(card: Any) -> dict[str, Any]:
+    """The fields of one directory card (a parsel Selector)."""
+    href = (
+        card.css('[class*="card__title"] a::attr(href), a[class*="card__title"]::attr(href)').get()
+        or ""
+    )
+    price = " ".join(" ".join(card.css('[class*="card__price"] ::text').getall()).split())
+    rating = card.css('[class*="card__freelancer-ratings"] ::text').re_first(r"\d+(?:\.\d+)?")
+    return {
+        "id": href.rstrip("/").rsplit("/", 1)[-1] or None,
+        "country": " ".join(card.css('[class*="card__country"] ::text').getall()).strip() or None,
+        "price": price,
+        "rating": float(rating) if rating else None,
+        "reviews": whole_number(
+            " ".join(card.css('[class*="card__freelancer-reviews"] ::text').getall())
+        ),
+    }
+
+
+def profile_from_card(
+    card: dict[str, Any], *, observed_at: datetime, run_id: str, query_skill: str | None
+) -> ProfileItem:
+    """A directory card → ProfileItem: the hourly rate in the currency its sign shows."""
+    price = card["price"] or ""
+    hourly = "/hr" in price.replace(" ", "") or "per hour" in price.lower()
+    match = re.search(r"([$£€])\s*([0-9][0-9,]*(?:\.[0-9]+)?)", price)
+    rate = float(match.group(2).replace(",", "")) if match and hourly else None
+    return ProfileItem(
+        platform=PLATFORM,
+        run_id=run_id,
+        observed_at=observed_at,
+        native_id=card["id"],
+        country_name_raw=card["country"],
+        hourly_rate=rate,
+        hourly_rate_currency=CURRENCY_SIGNS[match.group(1)] if match and hourly else None,
+        reviews=card["reviews"],
+        rating=card["rating"],
         query_skill=query_skill,
     )

@@ -74,9 +74,34 @@ class PeoplePerHourReplay:
             for row in market.jobs.sort("time_submitted", descending=True).iter_rows(named=True)
         ]
         self.served_ids = [p["proj_id"] for p in self.projects]
+        self.freelancers = [
+            self._freelancer(row)
+            for row in market.profiles.iter_rows(named=True)
+            if _bucket(row["native_id"], 4) == 0
+        ]
 
     def demo_crawls(self) -> list[tuple[str, dict[str, str]]]:
-        return [("peopleperhour_jobs", {})]
+        return [("peopleperhour_jobs", {}), ("peopleperhour_profiles", {})]
+
+    def _freelancer(self, row: dict[str, Any]) -> dict[str, Any]:
+        rate = row["hourly_rate_usd"]
+        currency = (
+            "GBP"
+            if row["country"] == "GB"
+            else ("EUR" if _bucket(row["native_id"], 7) == 0 else "USD")
+        )
+        slug, *_ = CATEGORIES[row["occupation"]]
+        return {
+            "id": f"{row['username'].lower()}-{row['native_id'] % 99991}",
+            "name": row["display_name"],
+            "city": row["city"],
+            "country": row["country"],
+            "rate": None if rate is None or rate != rate else round(rate / RATES[currency]),
+            "currency": currency,
+            "reviews": row["reviews"],
+            "rating": row["rating"],
+            "category": slug,
+        }
 
     def _project(self, row: dict[str, Any], employer: dict[str, Any] | None) -> dict[str, Any]:
         pid = row["native_id"]
@@ -119,6 +144,8 @@ class PeoplePerHourReplay:
 
     def handle(self, path: str, query: dict[str, list[str]]) -> Reply:
         parts = path.strip("/").split("/")
+        if parts[0] == "hire-freelancers" and len(parts) <= 3:
+            return self.directory(parts[1] if len(parts) > 1 else None, query)
         if parts[0] != "freelance-jobs" or len(parts) > 3:
             return Reply(404, b"<html><body>Not found</body></html>", "text/html")
         wanted = "/".join(parts[1:])
@@ -129,6 +156,43 @@ class PeoplePerHourReplay:
             page = 1
         shown = matches[(page - 1) * PAGE : page * PAGE]
         return Reply(200, self.page(shown, len(matches), page).encode(), "text/html; charset=utf-8")
+
+    def directory(self, category: str | None, query: dict[str, list[str]]) -> Reply:
+        from olmstats import countries as country_table
+
+        try:
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            page = 1
+        rows = [f for f in self.freelancers if category in (None, f["category"])]
+        shown = rows[(page - 1) * PAGE : page * PAGE]
+        signs = {"GBP": "£", "EUR": "€", "USD": "$"}
+        names = {code: c.name for code, c in country_table.countries().items()}
+        cards = "".join(
+            f'<div class="freelancer-card⤍Card⤚9x1">'
+            f'<h3 class="card__title⤍Card"><a href="/freelancer/{f["id"]}">'
+            f"{html.escape(f['name'])}</a></h3>"
+            f'<p class="card__job-title⤍Card">Freelancer in {html.escape(f["city"])}</p>'
+            f'<span class="card__country⤍Card">{names[f["country"]]}</span>'
+            + (
+                f'<span class="card__freelancer-ratings⤍Card">{f["rating"]:.1f}</span>'
+                if f["rating"] is not None and f["reviews"]
+                else ""
+            )
+            + f'<span class="card__freelancer-reviews⤍Card">({f["reviews"]})</span>'
+            + (
+                f'<div class="card__price⤍Card">{signs[f["currency"]]}{f["rate"]} /hr</div>'
+                if f["rate"]
+                else ""
+            )
+            + "</div>"
+            for f in shown
+        )
+        body = (
+            "<!doctype html><html><head><title>Hire Freelancers | PeoplePerHour</title></head>"
+            f'<body><section class="hire-freelancers">{cards}</section></body></html>'
+        )
+        return Reply(200, body.encode(), "text/html; charset=utf-8")
 
     def page(self, shown: list[dict[str, Any]], total: int, page: int) -> str:
         entities = {

@@ -1,4 +1,4 @@
-"""PeoplePerHour's job listings, read from the state each page embeds.
+"""PeoplePerHour's job listings (read from the state each page embeds) and its directory.
 
     scrapy crawl peopleperhour_jobs -a categories=design/logo-design,technology-programming
 
@@ -19,16 +19,18 @@ from scrapy.http import Response
 
 from olmcrawl.base.embedded import EmbeddedStateSpider
 from olmcrawl.base.olm_spider import parse_max_pages
-from olmcrawl.base.paged import Filters, MalformedPageError
+from olmcrawl.base.paged import Filters, MalformedPageError, PagedListingSpider
 from olmstats.errors import InputError
 from olmstats.platforms.peopleperhour import PLATFORM
 from olmstats.platforms.peopleperhour.parse import (
     STATE,
     card_fields,
+    freelancer_card,
     is_open,
     job_from_card,
     job_from_project,
     listing_from_state,
+    profile_from_card,
 )
 
 CATEGORY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$")
@@ -57,6 +59,8 @@ def parse_categories(text: str | None) -> list[str | None]:
 
 class PeoplePerHourJobsSpider(EmbeddedStateSpider):
     name = "peopleperhour_jobs"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"categories": "technology-programming"}
     platform = PLATFORM.name
     custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
     accepted_arguments = frozenset({"categories", "max_pages"})
@@ -117,4 +121,63 @@ class PeoplePerHourJobsSpider(EmbeddedStateSpider):
             return None
         return job_from_project(
             entry, observed_at=observed_at, run_id=self.run_id, query_skill=query
+        )
+
+
+class PeoplePerHourProfilesSpider(PagedListingSpider):
+    """The freelancer directory, ``/hire-freelancers[/<category>[/<skill>]]?page=N``.
+
+        scrapy crawl peopleperhour_profiles -a categories=technology-programming
+
+    As for jobs, only clean paths and ``?page=N`` are requested (robots.txt); the directory has
+    no country filter a crawler may use, so countries come from the cards. A listing ends at a
+    page without cards (the directory announces no total). No recorded directory page exists:
+    the cards' structure is the documented one (see parse.py).
+    """
+
+    name = "peopleperhour_profiles"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"categories": "technology-programming"}
+    platform = PLATFORM.name
+    custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
+    accepted_arguments = frozenset({"categories", "max_pages"})
+    content_marker = b"freelancer-card"
+
+    def parse_arguments(
+        self, categories: str | None = None, max_pages: str | None = None, **extra: str
+    ) -> None:
+        self.categories = parse_categories(categories)
+        self.max_pages = parse_max_pages(max_pages)
+
+    @property
+    def base_url(self) -> str:
+        return PLATFORM.base_url(self.settings)
+
+    @property
+    def page_size(self) -> int:
+        return self.settings.getint("PEOPLEPERHOUR_PAGE_SIZE")
+
+    def listing_filters(self) -> list[Filters]:
+        return [{"category": category} for category in self.categories]
+
+    async def start_listing(self):
+        for request in self.first_pages():
+            yield request
+
+    def page_url(self, filters: Filters, page: int) -> str:
+        path = "/hire-freelancers" + (f"/{filters['category']}" if filters["category"] else "")
+        return self.base_url + path + (f"?page={page + 1}" if page else "")
+
+    def read_page(self, response: Response) -> tuple[list[Any], int | None, Any]:
+        text = response.text
+        cards = Selector(text=text).css('div[class*="freelancer-card"]')
+        if not cards and "hire-freelancers" not in text and "freelancer-card" not in text:
+            raise MalformedPageError("malformed_page", "not a PeoplePerHour directory page")
+        return [freelancer_card(card) for card in cards], None, None
+
+    def item_from(
+        self, entry: Any, context: Any, *, observed_at: datetime, filters: Filters
+    ) -> Any:
+        return profile_from_card(
+            entry, observed_at=observed_at, run_id=self.run_id, query_skill=filters["category"]
         )
