@@ -38,7 +38,8 @@ def test_the_first_two_jobs_of_the_java_feed_field_by_field():
     first, second = jobs[0], jobs[1]
     assert first.native_id == "018036c463e1d2651e"  # …_%7E018036c463e1d2651e?source=rss
     assert (first.job_type, first.budget_min, first.budget_max) == ("hourly", 30.0, 54.0)
-    assert first.posted_at == datetime(2024, 7, 19, 4, 41, tzinfo=UTC)
+    # "Posted On: July 19, 2024 04:41 UTC", the item's pubDate Fri, 19 Jul 2024 04:41:34
+    assert first.posted_at == datetime(2024, 7, 19, 4, 41, 34, tzinfo=UTC)
     assert first.employer_country_name_raw == "United States"
     assert [s["name"] for s in first.skills_raw] == [
         "Java",
@@ -51,12 +52,25 @@ def test_the_first_two_jobs_of_the_java_feed_field_by_field():
     assert first.skills_raw[0]["category"] == "Mobile App Development"
     assert second.native_id == "019532fc367102fa30"
     assert (second.job_type, second.budget_min, second.budget_max) == ("fixed", 20.0, 20.0)
-    assert second.posted_at == datetime(2024, 7, 19, 4, 10, tzinfo=UTC)
+    assert second.posted_at == datetime(2024, 7, 19, 4, 10, 54, tzinfo=UTC)  # pubDate 04:10:54
     assert second.employer_country_name_raw == "USA"
     assert first.currency == second.currency == "USD"
     assert first.extras == [
         {"key": "feed", "number": None, "text": "All Java - Payment verified jobs | upwork.com"}
     ]
+
+
+def test_the_posting_time_takes_pubdate_only_inside_the_posted_on_minute():
+    from olmstats.platforms.upwork.parse import posting_time
+
+    on = "July 19, 2024 04:41 UTC"
+    inside, later = "Fri, 19 Jul 2024 04:41:34 +0000", "Fri, 19 Jul 2024 06:02:10 +0000"
+    unparsed: dict[str, str] = {}
+    assert posting_time(on, inside, unparsed) == datetime(2024, 7, 19, 4, 41, 34, tzinfo=UTC)
+    assert posting_time(on, later, unparsed) == datetime(2024, 7, 19, 4, 41, tzinfo=UTC)
+    assert posting_time(None, later, unparsed) == datetime(2024, 7, 19, 6, 2, 10, tzinfo=UTC)
+    assert posting_time("yesterday", "not a date", unparsed) is None
+    assert unparsed == {"posted_at": "yesterday"}
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
@@ -244,3 +258,40 @@ def test_without_a_token_nothing_is_sent_and_a_refused_token_stops_the_crawl(api
         refused = graphql_crawl(server, tmp_path / "b", "short")
     assert missing.returncode == 2 and "needs UPWORK_ACCESS_TOKEN" in missing.stderr
     assert refused.returncode == 5 and "blocked_auth_required" in refused.stderr
+
+
+@pytest.mark.slow
+def test_the_replayed_rss_feed_imports_to_the_same_jobs_as_the_graphql_search(api, tmp_path):
+    """One simulated market, two of Upwork's formats: the feed (as an archive saved it) and the
+    search API give the same jobs, one pseudonym each, the same money, country and time."""
+    from urllib.request import urlopen
+
+    from olmstats.replay import ReplayServer
+
+    with ReplayServer(api) as server:
+        with urlopen(f"{server.url}/ab/feed/jobs/rss?q=") as answer:
+            feed = answer.read()
+        graphql = graphql_crawl(server, tmp_path / "api", "a-token-of-an-approved-key")
+    assert graphql.returncode == 0, graphql.stderr
+    archive = tmp_path / "upwork-all-jobs.xml"
+    archive.write_bytes(feed)
+    imported = run_olm("import", "upwork-rss", str(archive), "--store", str(tmp_path / "rss"))
+    assert imported.returncode == 0, imported.stderr
+    columns = ["job_id", "job_type", "budget_min_usd", "budget_max_usd", "posted_at", "skills"]
+    from_feed = scan_jobs(tmp_path / "rss").select(*columns, "employer_country").collect()
+    from_api = scan_jobs(tmp_path / "api").select(*columns, "employer_country").collect()
+    assert from_feed.height == from_api.height == len(api.nodes)
+    joined = from_api.join(from_feed, on="job_id", suffix="_feed")
+    assert joined.height == len(api.nodes)  # every job has the same pseudonym both ways
+    for column in [*columns[1:], "employer_country"]:
+        assert (
+            (joined[column] == joined[f"{column}_feed"])
+            .fill_null(joined[column].is_null() & joined[f"{column}_feed"].is_null())
+            .all()
+        ), column
+    # the feed's own date is the snapshot, and its free text (the brief with an e-mail) is gone
+    (record,) = [json.loads(p.read_text()) for p in (tmp_path / "rss" / "runs").glob("*.json")]
+    assert record["snapshot_date"] == api.snapshot_time.date().isoformat()
+    assert b"owner@example.org" in feed
+    stored = scan_jobs(tmp_path / "rss").collect().select(pl.col(pl.String))
+    assert not any("example.org" in v for c in stored.columns for v in stored[c].drop_nulls())

@@ -257,6 +257,8 @@ class FreelancerProfilesSpider(FreelancerApiSpider):
     """The public freelancer directory, by country and skill."""
 
     name = "freelancer_profiles"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"countries": "PK"}
     listing_path = "users/0.1/users/directory/"
     entries_key = "users"
     # reputation: reviews, completed jobs, rating, earnings score; country_details: country;
@@ -286,6 +288,8 @@ class FreelancerJobsSpider(FreelancerApiSpider):
     """Active projects by skill, with each owner's country."""
 
     name = "freelancer_jobs"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"skills": "Python"}
     listing_path = "projects/0.1/projects/active/"
     entries_key = "projects"
     # job_details: each project's skills; user_details + user_country_details: the owner's

@@ -84,23 +84,34 @@ def amounts(text: str | None) -> list[float]:
     return [float(m.replace(",", "")) for m in MONEY.findall(text or "")]
 
 
+def posting_time(posted_on: str | None, pub_date: str | None, unparsed: dict[str, Any]):
+    """The posting time: the item's ``pubDate`` (to the second) when it falls in the minute of
+    the description's "Posted On" (as in all 77 archived items), else "Posted On" itself; either
+    alone when the other is missing. What does not read goes into *unparsed*."""
+    labelled = precise = None
+    if posted_on:
+        try:
+            labelled = datetime.strptime(posted_on, POSTED).replace(tzinfo=UTC)
+        except ValueError:
+            unparsed["posted_at"] = posted_on
+    if pub_date:
+        try:
+            precise = parsedate_to_datetime(pub_date).astimezone(UTC)
+        except (TypeError, ValueError):
+            if not labelled:
+                unparsed.setdefault("posted_at", pub_date)
+    if precise and labelled and precise.replace(second=0, microsecond=0) != labelled:
+        return labelled
+    return precise or labelled
+
+
 def job_from_item(item: ET.Element, feed: Feed, *, observed_at: datetime, run_id: str) -> JobItem:
     """One ``<item>`` → JobItem (typed values; what does not read goes into ``unparsed``)."""
     link = (item.findtext("link") or item.findtext("guid") or "").strip()
     match = JOB_ID.search(link)
     labelled = fields(item.findtext("description") or "")
     unparsed: dict[str, Any] = {}
-    posted = None
-    if "Posted On" in labelled:
-        try:
-            posted = datetime.strptime(labelled["Posted On"], POSTED).replace(tzinfo=UTC)
-        except ValueError:
-            unparsed["posted_at"] = labelled["Posted On"]
-    elif item.findtext("pubDate"):
-        try:
-            posted = parsedate_to_datetime(item.findtext("pubDate")).astimezone(UTC)
-        except (TypeError, ValueError):
-            unparsed["posted_at"] = item.findtext("pubDate")
+    posted = posting_time(labelled.get("Posted On"), item.findtext("pubDate"), unparsed)
     if "Budget" in labelled:
         job_type, bounds = "fixed", amounts(labelled["Budget"])
     else:

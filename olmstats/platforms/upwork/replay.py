@@ -13,6 +13,13 @@ on Upwork, US$ only; fixed jobs carry their budget's middle as ``amount``, hourl
 range; ``totalApplicants`` is the simulated bid count; the client's total spend is simulated.
 Nodes carry the title, description and the client's city, which the spider never asks for, so
 that tests can prove none is stored.
+
+``GET /ab/feed/jobs/rss?q=<words>`` answers the same jobs as the job RSS feed Upwork served
+until mid-2024, in the format of the archived feeds (tests/fixtures/upwork): the channel dated
+by the market's snapshot time, each item's description ending in the labelled fields
+(``Budget`` or ``Hourly Range``, ``Posted On``, ``Category``, ``Skills``, ``Country``). Feed
+readers, not crawlers, fetched it (robots.txt disallows ``/ab/``): save it to a file, as an
+archive would have, and ``olm import upwork-rss`` the file.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, ClassVar
+from xml.sax.saxutils import escape
 
 from olmstats import countries as country_table
 from olmstats.replay.server import Reply
@@ -49,6 +58,7 @@ class UpworkReplay:
 
     def __init__(self, market: SimulatedMarket) -> None:
         self.origin = market.origin
+        self.snapshot_time = market.parameters.as_of
         names = dict(market.skills.select("skill_id", "skill_name").iter_rows())
         self.nodes = [
             self._node(row, names)
@@ -94,8 +104,67 @@ class UpworkReplay:
             },
         }
 
+    def matching(self, words: list[str]) -> list[dict[str, Any]]:
+        """Nodes whose category or a skill contains every word (case-insensitive)."""
+        return [
+            n
+            for n in self.nodes
+            if all(
+                w in n["category"].lower() or any(w in s["name"] for s in n["skills"])
+                for w in words
+            )
+        ]
+
     def handle(self, path: str, query: dict[str, list[str]]) -> Reply:
+        if path.rstrip("/") == "/ab/feed/jobs/rss":
+            words = " ".join(query.get("q", [])).lower().split()
+            body = self.rss(self.matching(words), " ".join(words) or "all")
+            return Reply(200, body.encode(), "application/rss+xml; charset=utf-8")
         return Reply(405, b'{"errors": [{"message": "use POST"}]}')
+
+    def rss(self, nodes: list[dict[str, Any]], topic: str) -> str:
+        """*nodes* as an Upwork job RSS feed, in the archived feeds' layout."""
+        as_of = self.snapshot_time
+        title = f"All {topic} jobs | upwork.com"
+        items = "".join(self._rss_item(n) for n in nodes)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<rss xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">'
+            f"<channel><title><![CDATA[{title}]]></title>"
+            f"<link>https://www.upwork.com/ab/feed/jobs/rss?q={escape(topic)}</link>"
+            f"<description><![CDATA[All {topic} jobs as of "
+            f"{as_of.strftime('%B %d, %Y %H:%M')} UTC]]></description>"
+            f"<language>en-us</language><pubDate>{format_datetime(as_of)}</pubDate>"
+            "<generator>Upwork Corporation</generator>"
+            f"{items}</channel></rss>"
+        )
+
+    @staticmethod
+    def _rss_item(node: dict[str, Any]) -> str:
+        link = (
+            "https://www.upwork.com/jobs/"
+            f"{node['title'].replace(' ', '-')}_%7E{node['ciphertext'].lstrip('~')}?source=rss"
+        )
+        posted = datetime.fromisoformat(node["publishedDateTime"].replace("Z", "+00:00"))
+        if node["amount"]:
+            money = f"<b>Budget</b>: ${int(node['amount']['rawValue']):,}"
+        else:
+            low, high = node["hourlyBudgetMin"]["rawValue"], node["hourlyBudgetMax"]["rawValue"]
+            money = f"<b>Hourly Range</b>: ${low}-${high}\n"
+        skills = ",     ".join(s["prettyName"] for s in node["skills"])
+        country = node["client"]["location"]["country"]
+        description = (
+            f"{node['description']}<br /><br />{money}\n<br /><b>Posted On</b>: "
+            f"{posted.strftime('%B %d, %Y %H:%M')} UTC<br /><b>Category</b>: {node['category']}"
+            f"<br /><b>Skills</b>:{skills}    \n"
+            + (f"<br /><b>Country</b>: {country}\n" if country else "")
+            + f'<br /><a href="{link}">click to apply</a>\n'
+        )
+        return (
+            f"<item><title><![CDATA[{node['title']} - Upwork]]></title><link>{link}</link>"
+            f"<description><![CDATA[{description}]]></description>"
+            f"<pubDate>{format_datetime(posted)}</pubDate><guid>{link}</guid></item>"
+        )
 
     def handle_post(self, path: str, body: bytes, headers: dict[str, str]) -> Reply:
         if path.rstrip("/") != "/graphql":
@@ -112,14 +181,7 @@ class UpworkReplay:
         if "marketplaceJobPostingsSearch" not in str(request.get("query")):
             return Reply(200, b'{"errors": [{"message": "unknown query"}]}')
         words = str(job_filter.get("searchExpression_eq") or "").lower().split()
-        matches = [
-            n
-            for n in self.nodes
-            if all(
-                w in n["category"].lower() or any(w in s["name"] for s in n["skills"])
-                for w in words
-            )
-        ]
+        matches = self.matching(words)
         paging = job_filter.get("pagination_eq") or {}
         first = max(1, min(int(paging.get("first") or 10), 100))
         start = int(paging.get("after") or 0)

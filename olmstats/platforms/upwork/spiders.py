@@ -81,6 +81,8 @@ class UpworkJobsSpider(PagedListingSpider):
     """
 
     name = "upwork_jobs"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"query": "python"}
     platform = PLATFORM.name
     custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
     accepted_arguments = frozenset({"query", "max_pages"})
