@@ -82,12 +82,23 @@ def full_country_table(
     check_positive(hours, "hours")
     check_window(since, until)
     summary = country_summary(profiles, jobs, min_count=min_count, since=since, until=until)
-    slopes = progression.rate_progression(profiles, by="country").select(
-        "country",
-        tenure_pct_per_year="percent",
-        tenure_pct_low="percent_low",
-        tenure_pct_high="percent_high",
-    )
+    dated = profiles.select(pl.col("registration_date").is_not_null().any()).collect().item()
+    if dated:
+        slopes = progression.rate_progression(profiles, by="country").select(
+            "country",
+            tenure_pct_per_year="percent",
+            tenure_pct_low="percent_low",
+            tenure_pct_high="percent_high",
+        )
+    else:  # e.g. a platform whose directory shows no registration date
+        slopes = pl.DataFrame(
+            schema={
+                "country": pl.String,
+                **dict.fromkeys(
+                    ["tenure_pct_per_year", "tenure_pct_low", "tenure_pct_high"], pl.Float64
+                ),
+            }
+        )
     earned = earnings.relative_earnings(
         profiles,
         year=year,
@@ -106,7 +117,10 @@ def full_country_table(
     )
     notes = [
         "tenure_pct_per_year: % change of the asking rate per year of tenure within the country "
-        "(occupation fixed effects, reviews controlled, HC1; under 30 profiles suppressed).",
+        "(occupation fixed effects, reviews controlled, HC1; under 30 profiles suppressed)."
+        if dated
+        else "tenure_pct_per_year: empty - no profile here has a registration date (the "
+        "platforms selected do not show one; see `olm platforms`).",
     ]
     if jobs is not None:
         table = table.join(

@@ -18,7 +18,7 @@ Definitions (also printed under every table):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import polars as pl
@@ -124,12 +124,20 @@ def country_summary(
     occupations_filter: Sequence[str] | None = None,
     since: date | None = None,
     until: date | None = None,
+    platform_weights: Mapping[str, float] | None = None,
+    draws: int = 2000,
+    seed: int = 20261201,
 ) -> pl.DataFrame:
     """One row per country (ISO alpha-2), largest supply first. See the module docstring.
 
     *profiles* and *jobs* are LazyFrames as returned by :func:`olmstats.scan_profiles` /
     :func:`olmstats.scan_jobs`; *countries* and *occupations_filter* restrict the rows and the
     profiles/jobs counted; *since*/*until* restrict snapshot dates (inclusive).
+
+    *platform_weights* (platform name → positive weight, one for every platform in the data)
+    pools platforms as a weighted mixture instead of by counting rows: rate quartiles and
+    occupation shares become the mixture's, the median's interval a bootstrap stratified by
+    platform with *draws* draws from *seed* (:mod:`olmstats.weights`). Counts stay counts.
     """
     profiles = profiles_input(profiles)
     jobs = None if jobs is None else jobs_input(jobs)
@@ -141,16 +149,27 @@ def country_summary(
         window = window.filter(pl.col("occupation").is_in(list(occupations_filter)))
     if countries:
         window = window.filter(pl.col("country").is_in(list(countries)))
-    people = _materialise_latest(
+    people_frame = _materialise_latest(
         window,
         "profile_id",
-        ["country", "hourly_rate_usd", "occupation", "snapshot_date", "run_id"],
-    ).lazy()
+        ["platform", "country", "hourly_rate_usd", "occupation", "snapshot_date", "run_id"],
+    )
+    people = people_frame.lazy()
 
     rated = pl.col("n")
-    rates = grouped_order_statistics(
-        people, "country", "hourly_rate_usd", keys=list(country_table.countries())
-    )
+    if platform_weights is None:
+        rates = grouped_order_statistics(
+            people, "country", "hourly_rate_usd", keys=list(country_table.countries())
+        )
+    else:
+        from olmstats.weights import check_weights, weighted_group_statistics
+
+        platform_weights = check_weights(
+            platform_weights, people_frame["platform"].unique().to_list()
+        )
+        rates = weighted_group_statistics(
+            people_frame, "country", "hourly_rate_usd", platform_weights, draws=draws, seed=seed
+        )
     supply = (
         people.group_by("country")
         .agg(
@@ -173,7 +192,7 @@ def country_summary(
             rate_median_ci_high=suppressed(pl.col("ci_high"), rated, min_count),
         )
     )
-    top = _top_occupations(people, min_count)
+    top = _top_occupations(people, min_count, platform_weights)
     frames = [supply, top]
     if jobs is not None:
         demand = _window(jobs, since, until)
@@ -200,19 +219,27 @@ def country_summary(
     )
 
 
-def _top_occupations(people: pl.LazyFrame, min_count: int) -> pl.LazyFrame:
+def _top_occupations(
+    people: pl.LazyFrame, min_count: int, weights: Mapping[str, float] | None = None
+) -> pl.LazyFrame:
     labels = {code: occ.short_label for code, occ in occupations().items()}
-    counted = (
-        people.filter(pl.col("occupation").is_not_null())
-        .group_by("country", "occupation")
-        .agg(n=pl.len())
-        .with_columns(total=pl.col("n").sum().over("country"))
-        .sort(["country", "n", "occupation"], descending=[False, True, False])
-    )
+    if weights is None:
+        counted = (
+            people.filter(pl.col("occupation").is_not_null())
+            .group_by("country", "occupation")
+            .agg(n=pl.len())
+            .with_columns(total=pl.col("n").sum().over("country"))
+            .with_columns(share=pl.col("n") / pl.col("total"))
+        )
+    else:
+        from olmstats.weights import weighted_shares
+
+        counted = weighted_shares(people, "country", "occupation", weights)
+    counted = counted.sort(["country", "share", "occupation"], descending=[False, True, False])
     text = (
         pl.col("occupation").replace_strict(labels, return_dtype=pl.String)
         + pl.lit(" ")
-        + (100 * pl.col("n") / pl.col("total")).round(0).cast(pl.Int64).cast(pl.String)
+        + (100 * pl.col("share")).round(0).cast(pl.Int64).cast(pl.String)
         + pl.lit("%")
     )
     return counted.group_by("country").agg(

@@ -143,13 +143,18 @@ def test_crawls_of_the_replay_keep_every_job_and_profile(guru, tmp_path):
 
 
 @pytest.mark.slow
-def test_an_incapsula_page_stops_the_crawl_and_says_what_to_do(guru, tmp_path):
-    with ReplayServer(guru, faults=Faults(block_after=0, block_kind="incapsula")) as server:
-        result = crawl(server, tmp_path, "guru_jobs", "--set", "CONCURRENT_REQUESTS=1")
+@pytest.mark.parametrize(
+    ("kind", "spider"),
+    [("incapsula", "guru_jobs"), ("captcha", "guru_profiles"), ("login", "guru_jobs")],
+)
+def test_a_block_page_stops_the_crawl_and_says_what_to_do(guru, tmp_path, kind, spider):
+    arguments = ["--country", "PK"] if spider == "guru_profiles" else []
+    with ReplayServer(guru, faults=Faults(block_after=0, block_kind=kind)) as server:
+        result = crawl(server, tmp_path, spider, *arguments, "--set", "CONCURRENT_REQUESTS=1")
         pages = [r for r in server.requests if r.path != "/robots.txt"]
     assert result.returncode == 5
     last = result.stderr.strip().splitlines()[-1]
-    assert "blocked_incapsula" in last and "OLM_ZYTE_API_KEY" in last
+    assert f"blocked_{kind}" in last and "OLM_ZYTE_API_KEY" in last
     assert len(pages) == 1  # the first page, a block page: nothing more
     (record,) = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
     assert record["status"] == "blocked" and record["items_kept"] == {}

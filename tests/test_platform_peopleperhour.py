@@ -130,12 +130,13 @@ def test_a_crawl_of_the_replay_keeps_every_open_job_and_only_robots_paths(pph, t
 
 
 @pytest.mark.slow
-def test_a_block_page_stops_the_crawl(pph, tmp_path):
-    with ReplayServer(pph, faults=Faults(block_after=2, block_kind="captcha")) as server:
+@pytest.mark.parametrize("kind", ["incapsula", "captcha", "login"])
+def test_a_block_page_stops_the_crawl(pph, tmp_path, kind):
+    with ReplayServer(pph, faults=Faults(block_after=2, block_kind=kind)) as server:
         result = crawl(server, tmp_path, "--set", "CONCURRENT_REQUESTS=1")
         pages = [r for r in server.requests if r.path != "/robots.txt"]
     assert result.returncode == 5, result.stderr
-    assert "blocked_captcha" in result.stderr.strip().splitlines()[-1]
+    assert f"blocked_{kind}" in result.stderr.strip().splitlines()[-1]
     assert len(pages) == 3  # two pages, the block page, nothing more
 
 

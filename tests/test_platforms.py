@@ -151,7 +151,7 @@ def test_summary_by_platform_and_the_platform_filter(demo_store):
         if rates.len() >= 10:
             assert row["rate_median_usd"] == pytest.approx(rates.median())
         else:
-            assert row["rate_median_usd"] is None  # PeoplePerHour: jobs only, no profiles
+            assert row["rate_median_usd"] is None  # Upwork: jobs only, no profiles
     only = run_olm("summary", "--store", str(demo_store), "-p", "guru", "-f", "csv", check=True)
     assert pl.read_csv(only.stdout.encode())["profiles"].sum() == (
         profiles.filter(pl.col("platform") == "guru").height
@@ -162,3 +162,14 @@ def test_summary_by_platform_and_the_platform_filter(demo_store):
     earnings = run_olm("earnings", "--store", str(demo_store), "-p", "guru", "-f", "csv")
     assert earnings.returncode == 0, earnings.stderr
     assert "Composition-adjusted indices (adj_*) are empty" in earnings.stderr
+    full = run_olm("summary", "--full", "--store", str(demo_store), "-p", "guru", "-f", "csv")
+    assert full.returncode == 0, full.stderr  # Guru shows no registration dates: no tenure
+    assert "tenure_pct_per_year: empty - no profile here has a registration date" in full.stderr
+    table = pl.read_csv(full.stdout.encode())
+    guru_jobs = jobs.filter(pl.col("platform") == "guru")
+    assert table["jobs_posted"].sum() <= guru_jobs.height  # jobs of Guru only, not every platform
+    assert (
+        table["jobs_posted"].sum()
+        == guru_jobs.filter(pl.col("employer_country").is_in(table["country"].to_list())).height
+    )
+    assert table["tenure_pct_per_year"].null_count() == table.height

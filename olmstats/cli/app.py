@@ -48,6 +48,18 @@ def _stderr(message: str) -> None:
 def summary(
     store: StoreOption = None,
     platform: PlatformOption = None,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weight",
+            "-w",
+            help="Pool platforms as a weighted mixture: PLATFORM=WEIGHT for each (default: "
+            "count rows).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="With --weight: seed of the median's bootstrap.")
+    ] = 20261201,
     by: Annotated[str, typer.Option("--by", help="country or platform.")] = "country",
     country: Annotated[
         list[str] | None,
@@ -84,6 +96,7 @@ def summary(
     from olmstats.cli.render import render_summary
     from olmstats.store import scan_jobs, scan_profiles, store_notes
     from olmstats.summary import DEFINITIONS, country_summary
+    from olmstats.weights import parse_weights
 
     codes = country_table.parse_list(",".join(split_values(country))) if country else None
     window = (parse_date(since, "--since"), parse_date(until, "--until"))
@@ -95,6 +108,11 @@ def summary(
     check_plot(plot)
     if by not in ("country", "platform"):
         raise InputError(f"--by must be country or platform, got {by!r}")
+    weights = parse_weights(weight or [])
+    if weights and (full or by == "platform"):
+        raise InputError(
+            "--weight applies to the country table only (not --full, not --by platform)"
+        )
     store = resolve_store(store)
     chosen = split_values(platform) or None
     if by == "platform":
@@ -105,6 +123,7 @@ def summary(
         _full_summary(
             store,
             profiles,
+            chosen,
             min_count=min_count,
             codes=codes,
             window=window,
@@ -125,10 +144,18 @@ def summary(
             occupations_filter=split_values(occupation) or None,
             since=window[0],
             until=window[1],
+            platform_weights=weights or None,
+            seed=seed,
         )
     if table.is_empty():
         raise StoreError(f"no profiles in {store} match these filters")
-    notes = [DEFINITIONS.format(min_count=min_count), pooled_note(profiles, jobs)]
+    definitions = DEFINITIONS.format(min_count=min_count)
+    if weights:
+        definitions = definitions.replace(
+            "quartiles by linear interpolation, 95% CI of the median from order statistics",
+            "quartiles and the median's 95% CI of the weighted mixture (next line)",
+        )
+    notes = [definitions, pooled_note(profiles, jobs, weights, seed)]
     if jobs is None:
         notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
     notes += store_notes(store)
@@ -179,8 +206,13 @@ def _platform_summary(
     )
 
 
-def pooled_note(profiles: pl.LazyFrame, jobs: pl.LazyFrame | None) -> str:
-    """Which platforms a table pools, for which dataset, and how (rows, unweighted)."""
+def pooled_note(
+    profiles: pl.LazyFrame,
+    jobs: pl.LazyFrame | None,
+    weights: dict[str, float] | None = None,
+    seed: int | None = None,
+) -> str:
+    """Which platforms a table pools, for which dataset, and how (rows, or the given weights)."""
     from olmstats.platforms import platforms
 
     known = platforms()
@@ -192,16 +224,28 @@ def pooled_note(profiles: pl.LazyFrame, jobs: pl.LazyFrame | None) -> str:
         return [known[p].display_name if p in known else p for p in found]
 
     people, work = names(profiles), names(jobs)
+    where = f"Platforms: profiles from {', '.join(people) or 'none'}"
+    if jobs is not None:
+        where += f"; jobs from {', '.join(work) or 'none'}"
+    if not weights:
+        return (
+            where + "; pooled by counting rows (each platform's listings as they are, unweighted)."
+        )
+    given = ", ".join(
+        f"{known[p].display_name if p in known else p} {w:g}" for p, w in weights.items()
+    )
     return (
-        f"Platforms: profiles from {', '.join(people) or 'none'}; jobs from "
-        f"{', '.join(work) or 'none'}; pooled by counting rows (each platform's listings as "
-        "they are, unweighted)."
+        f"{where}; profiles pooled as a weighted mixture ({given}; renormalised within each "
+        "country over the platforms present): rate quartiles are the mixture's (inverted CDF), "
+        f"the median's 95% CI a bootstrap stratified by platform (2,000 draws, seed {seed}), "
+        "occupation shares mixed alike; profiles and jobs_posted count rows."
     )
 
 
 def _full_summary(
     store: Path,
     profiles: pl.LazyFrame,
+    chosen: list[str] | None,
     *,
     min_count: int,
     codes: list[str] | None,
@@ -220,7 +264,7 @@ def _full_summary(
     from olmstats.store import scan_jobs, store_notes
     from olmstats.summary import DEFINITIONS
 
-    jobs = scan_jobs(store, missing_ok=True)
+    jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
     with warnings.catch_warnings(), _status(fmt, "Computing the full country table…"):
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         result = full_country_table(
@@ -232,7 +276,12 @@ def _full_summary(
     if table.is_empty():
         raise StoreError(f"no profiles in {store} match these filters")
     provenance = store_notes(store)
-    notes = [DEFINITIONS.format(min_count=min_count), *result.notes, *provenance]
+    notes = [
+        DEFINITIONS.format(min_count=min_count),
+        pooled_note(profiles, jobs),
+        *result.notes,
+        *provenance,
+    ]
     render_table(
         table,
         fmt,
@@ -352,7 +401,7 @@ def progression(
             )
             formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
-    notes = [about, *store_notes(store)]
+    notes = [about, pooled_note(profiles, None), *store_notes(store)]
     title = f"Rate progression ({view.value}, {exp.name}) by {group_label} — {store}"
     render_table(
         table,
@@ -450,7 +499,7 @@ def competition(
             "Shares of workers (where workers are) and of jobs (where employers are), per "
             "snapshot, as the Online Labour Index reports them."
         )
-    notes = [about, comp.COUNTED, *store_notes(store)]
+    notes = [about, comp.COUNTED, pooled_note(profiles, jobs), *store_notes(store)]
     render_table(
         table.with_columns(pl.col(pl.Float64).round(4)),
         fmt,
@@ -502,8 +551,9 @@ def earnings(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         with _status(fmt, "Computing indices and bootstrap intervals…"):
+            profiles = scan_profiles(store, platforms=split_values(platform) or None)
             result = relative_earnings(
-                scan_profiles(store, platforms=split_values(platform) or None),
+                profiles,
                 year=year,
                 hours=hours,
                 draws=draws,
@@ -514,7 +564,7 @@ def earnings(
         Level.region: result.regions,
         Level.income_group: result.income_groups,
     }[level]
-    notes = result.notes + store_notes(store)
+    notes = [*result.notes, pooled_note(profiles, None), *store_notes(store)]
 
     render_table(
         table,
