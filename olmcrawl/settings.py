@@ -84,6 +84,8 @@ OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
 # Where the data comes from, when the caller knows before the first response ("platform", or a
 # simulated market's description); otherwise the first response tells (RunRecordExtension).
 OLM_DATA_ORIGIN = ""
+# The crawl plan a run belongs to (`olm plan run` sets it; run records and `olm runs` show it).
+OLM_PLAN = ""
 
 # -- optional: requests through Zyte API (off unless the operator sets a key) ---------------------
 # For platforms that block plain HTTP clients. The key comes only from the environment;

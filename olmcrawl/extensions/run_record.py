@@ -258,6 +258,9 @@ class RunRecordExtension:
             "run_id": run_id,
             "spider": spider.name,
             "platform": getattr(spider, "platform", None),
+            "plan": settings.get("OLM_PLAN") or None,
+            # the job id scrapyd gave the run (scrapyd passes it as the _job argument)
+            "scrapyd_job": getattr(spider, "_job", None),
             "status": status,
             "finish_reason": reason,
             "problems": problems or [],

@@ -659,4 +659,4 @@ def occupation_list() -> None:
 
 
 # The commands in their own modules register themselves on `app`.
-from olmstats.cli import crawling, store_commands  # noqa: E402, F401
+from olmstats.cli import crawling, plan_commands, store_commands  # noqa: E402, F401

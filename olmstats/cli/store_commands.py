@@ -19,7 +19,9 @@ from olmstats.cli.options import (
 from olmstats.cli.render import Format, render_table
 from olmstats.errors import StoreError
 
-store_app = typer.Typer(help="Look after a store: check it for damage.", no_args_is_help=True)
+store_app = typer.Typer(
+    help="Look after a store: check it for damage, see its disk use.", no_args_is_help=True
+)
 app.add_typer(store_app, name="store")
 
 RUN_NOTES = (
@@ -33,6 +35,7 @@ RUN_NOTES = (
 def runs_display(table: pl.DataFrame) -> pl.DataFrame:
     return table.select(
         run=pl.col("run_id"),
+        plan=pl.col("plan").fill_null(""),
         spider="spider",
         status=pl.when(pl.col("status") == "complete")
         .then(pl.col("status"))
@@ -47,7 +50,10 @@ def runs_display(table: pl.DataFrame) -> pl.DataFrame:
             "origin": pl.when(pl.col("data_origin").str.starts_with("simulated"))
             .then(pl.lit("simulated"))
             .otherwise(pl.col("data_origin").fill_null("unknown")),
-            "problems": pl.col("problems").fill_null("").str.slice(0, 160),
+            "vs previous": pl.when(pl.col("items_change").is_not_null())
+            .then(pl.format("{}%", (100 * pl.col("items_change")).round(0).cast(pl.Int64)))
+            .otherwise(pl.lit("")),
+            "flags": pl.col("flags").fill_null("").str.slice(0, 200),
         },
     )
 
@@ -55,10 +61,34 @@ def runs_display(table: pl.DataFrame) -> pl.DataFrame:
 @app.command()
 def runs(
     store: StoreOption = None,
+    plan: Annotated[str | None, typer.Option(help="Only the runs of this plan.")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when any run shown is flagged.")
+    ] = False,
+    last: Annotated[
+        int | None, typer.Option(help="Only the latest N runs (after --plan).", min=1)
+    ] = None,
+    max_fall: Annotated[
+        float, typer.Option(help="Flag a fall in rows kept by more than this share.")
+    ] = 0.5,
+    max_drop_share: Annotated[
+        float, typer.Option(help="Flag runs dropping more than this share of rows.")
+    ] = 0.05,
+    max_fix_share: Annotated[
+        float, typer.Option(help="Flag more implausible values nulled per row kept.")
+    ] = 0.05,
+    stale_hours: Annotated[
+        float, typer.Option(help="Flag runs still 'running' after this many hours.")
+    ] = 24.0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """The crawl runs recorded in a store: status, rows written, listings read, problems."""
+    """The crawl runs recorded in a store: status, rows written, listings read, flags.
+
+    A run is flagged when it did not complete, has been running too long, kept far fewer rows
+    than the previous run of the same crawl (plan, spider, arguments), or dropped or nulled a
+    large share of its rows (olmstats.monitoring). With --check, any flag exits 1."""
+    from olmstats.monitoring import flag_runs
     from olmstats.store import read_runs
 
     check_output(output, fmt)
@@ -66,15 +96,39 @@ def runs(
     table = read_runs(store)
     if table.is_empty():
         raise StoreError(f"no run records in {store}")
+    table = flag_runs(
+        table,
+        max_fall=max_fall,
+        max_drop_share=max_drop_share,
+        max_fix_share=max_fix_share,
+        stale_hours=stale_hours,
+    )
+    if plan is not None:
+        table = table.filter(pl.col("plan") == plan)
+        if table.is_empty():
+            raise StoreError(f"no runs of plan {plan!r} in {store}")
+    if last is not None:
+        table = table.tail(last)
+    flagged = table.filter(pl.col("flags").is_not_null())
+    notes = [
+        RUN_NOTES,
+        f"flags: not complete; running over {stale_hours:g} h; rows kept fell by more than "
+        f"{max_fall:.0%} against the previous run of the same plan, spider and arguments; over "
+        f"{max_drop_share:.0%} of rows dropped; over {max_fix_share:.0%} implausible values "
+        "nulled per row kept.",
+        f"{flagged.height} of {table.height} run(s) flagged.",
+    ]
     render_table(
         table,
         fmt,
         output,
-        title=f"Crawl runs — {store}",
-        notes=[RUN_NOTES],
+        title=f"Crawl runs — {store}" + (f" (plan {plan})" if plan else ""),
+        notes=notes,
         display=runs_display,
-        numeric={"items written", "dropped", "listings read"},
+        numeric={"items written", "dropped", "listings read", "vs previous"},
     )
+    if check and flagged.height:
+        raise typer.Exit(1)
 
 
 @store_app.command("check")
@@ -100,6 +154,62 @@ def check(
         return
     sys.stderr.write(f"{summary}; {len(report.problems)} problem(s) listed above\n")
     raise typer.Exit(1)
+
+
+def _size(column: str) -> pl.Expr:
+    value = pl.col(column).cast(pl.Float64)
+    return (
+        pl.when(value >= 1024**3)
+        .then(pl.format("{} GiB", (value / 1024**3).round(2)))
+        .when(value >= 1024**2)
+        .then(pl.format("{} MiB", (value / 1024**2).round(1)))
+        .when(value >= 1024)
+        .then(pl.format("{} KiB", (value / 1024).round(1)))
+        .otherwise(pl.format("{} B", pl.col(column)))
+    )
+
+
+def usage_display(table: pl.DataFrame) -> pl.DataFrame:
+    return table.select(
+        "dataset",
+        platform=pl.col("platform").fill_null(""),
+        month=pl.col("month").fill_null(""),
+        files="files",
+        rows=pl.col("rows").cast(pl.String).fill_null(""),
+        size=_size("bytes"),
+    )
+
+
+@store_app.command("du")
+def du(
+    store: StoreOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Disk used by a store: by dataset, platform and month, then run records and plans."""
+    from olmstats.store.usage import disk_usage
+
+    check_output(output, fmt)
+    store = resolve_store(store)
+    table = disk_usage(store)
+    total = int(table["bytes"].sum())
+    render_table(
+        table,
+        fmt,
+        output,
+        title=f"Disk use — {store}",
+        notes=[
+            f"total {_human(total)}"
+            + f" in {int(table['files'].sum()):,} files; rows are rows on disk (a profile "
+            "crawled twice on one day counts twice here, once in the tables)."
+        ],
+        display=usage_display,
+        numeric={"files", "rows", "size"},
+    )
+
+
+def _human(size: int) -> str:
+    return pl.DataFrame({"b": [size]}).select(_size("b"))["b"].item()
 
 
 @app.command("platforms")

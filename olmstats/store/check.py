@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from olmstats.schema import DATASETS
-from olmstats.store.layout import RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX, run_record_path
+from olmstats.store.layout import PLANS_DIR, RUNS_DIR, TEMP_PREFIX, TEMP_SUFFIX, run_record_path
 from olmstats.store.runs import load_run_records
 from olmstats.store.scanning import (
     DatasetIndex,
@@ -94,7 +94,7 @@ def check_store(store: Path | str, *, deep: bool = True) -> StoreReport:
 
 def _leftovers(root: Path) -> list[StoreProblem]:
     problems = []
-    known = {*DATASETS, RUNS_DIR}
+    known = {*DATASETS, RUNS_DIR, PLANS_DIR}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(TEMP_PREFIX):
             if entry.name.endswith(TEMP_SUFFIX):

@@ -23,6 +23,8 @@ from olmstats.errors import InputError
 from olmstats.schema import Dataset
 
 RUNS_DIR = "runs"
+#: Per crawl plan: its lock (``<name>.lock``) and, later, its job state.
+PLANS_DIR = "plans"
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
 PLATFORM_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

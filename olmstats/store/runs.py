@@ -215,15 +215,24 @@ def iter_run_records(store: Path | str) -> Iterable[dict[str, Any]]:
     return load_run_records(store)[0].values()
 
 
+#: Drops that filter what is out of scope, not what failed a check: items a platform lists
+#: but that are not open jobs (showcases, closed projects), and an entity met twice in a run.
+OUT_OF_SCOPE_DROPS = frozenset({"not_open", "duplicate"})
+
 RUN_COLUMNS = {
     "run_id": pl.String,
+    "plan": pl.String,
     "spider": pl.String,
+    "platform": pl.String,
+    "arguments": pl.String,
     "status": pl.String,
     "started_at": pl.String,
     "finished_at": pl.String,
     "finish_reason": pl.String,
     "items_kept": pl.Int64,
     "items_dropped": pl.Int64,
+    "items_rejected": pl.Int64,
+    "items_fixed": pl.Int64,
     "listings": pl.Int64,
     "listings_not_read": pl.Int64,
     "problems": pl.String,
@@ -235,8 +244,12 @@ RUN_COLUMNS = {
 def read_runs(store: Path | str) -> pl.DataFrame:
     """One row per recorded run: what ran, when, what it kept and dropped, how it ended.
 
-    ``items_kept`` counts rows durably written to the store; ``listings_not_read`` the
-    listings not read to their end; ``problems`` says why the run is not ``complete``.
+    ``items_kept`` counts rows durably written to the store; ``items_rejected`` the dropped
+    rows that failed a check (``items_dropped`` less :data:`OUT_OF_SCOPE_DROPS`);
+    ``items_fixed`` values set to null as implausible; ``listings_not_read`` the listings not
+    read to their end; ``problems`` says why the run is not ``complete``; ``plan`` the crawl
+    plan that ran it (if any) and ``arguments`` its spider arguments as sorted JSON (runs with
+    equal plan, spider and arguments are comparable).
     """
     records, problems = load_run_records(require_store(store))
     if problems:
@@ -253,13 +266,22 @@ def read_runs(store: Path | str) -> pl.DataFrame:
         rows.append(
             {
                 "run_id": r.get("run_id"),
+                "plan": r.get("plan") if isinstance(r.get("plan"), str) else None,
                 "spider": r.get("spider"),
+                "platform": r.get("platform") if isinstance(r.get("platform"), str) else None,
+                "arguments": _arguments_key(r.get("arguments")),
                 "status": r.get("status"),
                 "started_at": r.get("started_at"),
                 "finished_at": r.get("finished_at"),
                 "finish_reason": r.get("finish_reason"),
                 "items_kept": sum((r.get("items_kept") or {}).values()),
                 "items_dropped": sum((r.get("items_dropped") or {}).values()),
+                "items_rejected": sum(
+                    v
+                    for k, v in (r.get("items_dropped") or {}).items()
+                    if k not in OUT_OF_SCOPE_DROPS
+                ),
+                "items_fixed": _fixes(r.get("data_quality")),
                 "listings": len(listings),
                 "listings_not_read": sum(
                     1
@@ -272,6 +294,21 @@ def read_runs(store: Path | str) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows, schema=RUN_COLUMNS)
+
+
+def _arguments_key(arguments: Any) -> str | None:
+    """The spider arguments that make runs comparable (run_id left out), as sorted JSON."""
+    if not isinstance(arguments, dict):
+        return None
+    kept = {str(k): str(v) for k, v in arguments.items() if k != "run_id"}
+    return json.dumps(kept, sort_keys=True)
+
+
+def _fixes(quality: Any) -> int:
+    """Values set to null as implausible (``olm/fix/<what>`` counters)."""
+    if not isinstance(quality, dict):
+        return 0
+    return sum(v for k, v in quality.items() if str(k).startswith("fix/") and isinstance(v, int))
 
 
 def _ids(run_ids: list[str], limit: int = 3) -> str:
