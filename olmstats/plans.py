@@ -19,8 +19,9 @@ A plan is a TOML file::
 Every ``[[crawl]]`` names a spider (``olm platforms`` lists them) and that spider's arguments:
 ``countries`` (ISO alpha-2 codes), ``skills`` and ``categories`` (as the platform spells them;
 checked against the platform's taxonomy file, so that every skill crawled has an occupation),
-``query``, ``max_pages``, ``since``. Anything unknown - a key, a spider, an argument the spider
-does not take, a country, a skill, a category, a cadence - is a one-line
+``query``, ``max_pages``, ``since`` (a date, or ``"stored"``: from the newest posting the store
+holds for the listing, for frequent jobs crawls). Anything unknown - a key, a spider, an
+argument the spider does not take, a country, a skill, a category, a cadence - is a one-line
 :class:`~olmstats.errors.InputError` naming the file and the crawl, before any crawling.
 
 Crawls of one platform run one after the other, so that a plan never sends a host more than
@@ -200,12 +201,15 @@ def _check_crawl(path: Path, index: int, entry: Any, spiders: dict[str, Any]) ->
                 raise _fail(path, f"{where}: max_pages must be a whole number of at least 1")
             arguments[key] = str(value)
         elif key == "since":
-            text = value.isoformat() if isinstance(value, date) else value
-            try:
-                date.fromisoformat(str(text))
-            except ValueError:
-                raise _fail(path, f"{where}: since must be a date (YYYY-MM-DD)") from None
-            arguments[key] = str(text)
+            text = value.isoformat() if isinstance(value, date) else str(value)
+            if text != "stored":
+                try:
+                    date.fromisoformat(text)
+                except ValueError:
+                    raise _fail(
+                        path, f'{where}: since must be a date (YYYY-MM-DD) or "stored"'
+                    ) from None
+            arguments[key] = text
         else:
             arguments[key] = " ".join(_values(path, where, key, value))
     return Crawl(spider=name, platform=cls.platform, arguments=arguments)

@@ -32,6 +32,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+import olmstats as olmstats_package
 from olmstats import __version__
 from olmstats.errors import StoreWriteError
 from olmstats.schema import SCHEMA_VERSION
@@ -180,6 +181,7 @@ class RunRecordExtension:
             listings.close(stopped=reason != "finished")
         status, problems = classify_run(reason, spider, stats.get_stats())
         notes = listings.shortfalls() if listings is not None else []
+        notes += list(getattr(spider, "run_notes", []))
         if notes:
             stats.set_value("olm/listing/short_of_total", len(notes))
         stats.set_value("olm/outcome", str(status))
@@ -286,6 +288,8 @@ class RunRecordExtension:
             "failure": stats.get("olm/failure"),
             "versions": {
                 "olmstats": __version__,
+                # where the code ran from: a checkout, an installed copy, or a scrapyd egg
+                "olmstats_from": str(Path(olmstats_package.__file__).resolve().parent.parent),
                 "scrapy": scrapy.__version__,
                 "python": host_platform.python_version(),
                 "schema": SCHEMA_VERSION,

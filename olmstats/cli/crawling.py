@@ -52,7 +52,13 @@ def crawl(
         typer.Option("--category", help="Category paths, e.g. design/logo-design."),
     ] = None,
     max_pages: Annotated[int | None, typer.Option(help="Pages per listing, at most.")] = None,
-    since: Annotated[str | None, typer.Option(help="Jobs posted on or after (YYYY-MM-DD).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Jobs posted on or after (YYYY-MM-DD), or 'stored': after the newest posting "
+            "already in the store, per listing."
+        ),
+    ] = None,
     store: Annotated[
         Path, typer.Option("--store", "-s", help="Store folder to write.", envvar="OLM_STORE")
     ] = DEFAULT_STORE,
@@ -110,7 +116,7 @@ def crawl(
     if since is not None:
         if "since" not in accepted:
             raise InputError(f"--since does not apply to {spider}")
-        day = parse_date(since, "--since")
+        day = None if since == "stored" else parse_date(since, "--since")
         if day and day > date.today():
             raise InputError(f"--since {day} is in the future")
         arguments["since"] = since

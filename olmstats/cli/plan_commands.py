@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -63,8 +63,16 @@ def plan_run(
         str | None,
         typer.Option("--log-level", help="Show Scrapy's log at this level (default: off)."),
     ] = None,
+    scrapyd: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the crawls on this scrapyd (its credentials in OLM_SCRAPYD_USERNAME and "
+            "OLM_SCRAPYD_PASSWORD); --store must be the folder it writes.",
+            envvar="OLM_SCRAPYD_URL",
+        ),
+    ] = None,
 ) -> None:
-    """Run a plan's crawls now, into the store, under the plan's lock."""
+    """Run a plan's crawls now, into the store, under the plan's lock (here, or on scrapyd)."""
     from olmstats.cli.crawl import check_spider, project_settings, report, run_spiders
     from olmstats.cli.crawling import check_politeness, check_zyte
     from olmstats.plans import PlanRunningError, load_plan, plan_lock
@@ -80,6 +88,9 @@ def plan_run(
         **parse_settings(setting),
     }
     settings = project_settings(overrides)
+    if scrapyd:
+        _run_on_scrapyd(checked, scrapyd, store, parse_settings(setting))
+        return
     key = os.environ.get(KEY_ENV, "")
     if not key:
         raise InputError(f"set {KEY_ENV} to a secret of 16+ characters and keep it")
@@ -99,6 +110,30 @@ def plan_run(
                 overrides,
                 one_per_platform=True,
             )
+    except PlanRunningError as exc:
+        sys.stderr.write(f"olm: error: {exc}\n")
+        raise typer.Exit(EXIT_PLAN_RUNNING) from None
+    raise typer.Exit(report(results))
+
+
+def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object]) -> None:
+    """Schedule the plan's crawls on scrapyd, one per platform at a time, and report each
+    from the run record it wrote (found by its scrapyd job id in *store*)."""
+    from olmstats.cli.crawl import report
+    from olmstats.plans import PlanRunningError, plan_lock
+    from olmstats.scrapyd import ScrapydClient
+
+    client = ScrapydClient(
+        url,
+        os.environ.get("OLM_SCRAPYD_USERNAME", ""),
+        os.environ.get("OLM_SCRAPYD_PASSWORD", ""),
+    )
+    client.check()  # one line if it cannot be reached or refuses the credentials
+    store.mkdir(parents=True, exist_ok=True)
+    forwarded = {**settings, "OLM_STORE": str(store.resolve()), "OLM_PLAN": plan.name}
+    try:
+        with plan_lock(store, plan):
+            results = client.run_chains(plan.chains(), forwarded, store)
     except PlanRunningError as exc:
         sys.stderr.write(f"olm: error: {exc}\n")
         raise typer.Exit(EXIT_PLAN_RUNNING) from None

@@ -212,6 +212,44 @@ def _human(size: int) -> str:
     return pl.DataFrame({"b": [size]}).select(_size("b"))["b"].item()
 
 
+@store_app.command("compact")
+def compact(
+    store: StoreOption = None,
+    until: Annotated[
+        str | None, typer.Option(help="Compact days up to this one (default: yesterday, UTC).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Say what would be merged; write nothing.")] = False,
+) -> None:
+    """Merge each closed day's part files into one file per partition, every row kept.
+
+    Rows are fingerprinted before and after; the old files go only once the new one reads
+    back identical. Today's partitions and days a run still marked running writes to are
+    left alone."""
+    from olmstats.cli.options import parse_date
+    from olmstats.store.compaction import compact_store
+
+    store = resolve_store(store)
+    report = compact_store(store, until=parse_date(until, "--until"), dry_run=dry_run)
+    for p in report.partitions:
+        where = f"{p.dataset}/platform={p.platform}/snapshot_date={p.snapshot_date}"
+        if p.skipped:
+            sys.stdout.write(f"skipped    {where}: {p.skipped}\n")
+        elif p.written is None:
+            sys.stdout.write(f"would merge {where}: {p.files_before} files, {p.rows:,} rows\n")
+        else:
+            sys.stdout.write(
+                f"merged     {where}: {p.files_before} files into {p.written.name}, "
+                f"{p.rows:,} rows (sha256 of sorted row hashes {p.fingerprint[:12]}…)\n"
+            )
+    done = len(report.compacted)
+    sys.stderr.write(
+        f"{store}: {done} partition(s) compacted"
+        + (f", {len(report.partitions) - done} left as they are" if report.partitions else "")
+        + ("" if report.partitions else "; nothing to compact")
+        + "\n"
+    )
+
+
 @app.command("platforms")
 def platforms_command(
     fmt: FormatOption = Format.table,

@@ -79,7 +79,7 @@ def check_store(store: Path | str, *, deep: bool = True) -> StoreReport:
                     )
                 )
         for run_id in sorted(index.run_ids() - set(records)):
-            first = next(p.path for p in index.files if p.run_id == run_id)
+            first = next(p.path for p in index.files if run_id in p.runs)
             why = "is unreadable" if run_id in bad_records else "is missing"
             report.problems.append(
                 StoreProblem(

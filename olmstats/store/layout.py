@@ -41,6 +41,8 @@ META_PLATFORM = "olmstats.platform"
 META_SNAPSHOT = "olmstats.snapshot_date"
 META_SEQ = "olmstats.part"
 META_SCHEMA = "olmstats.schema_version"
+#: In a compacted file (olmstats.store.compaction): the runs whose rows it holds, as JSON.
+META_COMPACTED_RUNS = "olmstats.compacted_runs"
 
 
 def check_run_id(run_id: str) -> str:
@@ -94,6 +96,12 @@ class PartFile:
     verified: bool = True
     #: The schema version the file was written with (readers convert older ones).
     schema_version: int = 2
+    #: The runs whose rows the file holds: its own run, or those a compaction merged.
+    runs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            object.__setattr__(self, "runs", (self.run_id,))
 
 
 def identity_metadata(

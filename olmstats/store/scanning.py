@@ -16,6 +16,7 @@ holding several runs, or files too old to carry their full identity, need dedupl
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from olmstats.schema import (
     upgrade,
 )
 from olmstats.store.layout import (
+    META_COMPACTED_RUNS,
     META_DATASET,
     META_PLATFORM,
     META_RUN_ID,
@@ -82,7 +84,8 @@ class DatasetIndex:
         return dict(grouped)
 
     def run_ids(self) -> set[str]:
-        return {part.run_id for part in self.files}
+        """The runs whose rows the files hold (a compacted file holds several)."""
+        return {run for part in self.files for run in part.runs}
 
 
 def _partition_value(name: str, key: str) -> str | None:
@@ -219,6 +222,15 @@ def _inspect_file(
             f"a copy of platform={stamped[0]}/snapshot_date={stamped[1]}/part {stamped[2]} of "
             f"run {run_id}; readers take the original only",
         )
+    merged = metadata.get(META_COMPACTED_RUNS)
+    if merged is not None:
+        try:
+            runs = tuple(json.loads(merged))
+            if not runs or not all(isinstance(r, str) for r in runs):
+                raise ValueError
+        except ValueError:
+            return StoreProblem(path, "foreign_file", "its list of compacted runs is unreadable")
+        return PartFile(path, platform, day, run_id, seq, schema_version=version, runs=runs)
     return PartFile(path, platform, day, run_id, seq, schema_version=version)
 
 
@@ -254,7 +266,7 @@ def scan_index(index: DatasetIndex) -> pl.LazyFrame:
     key = dataset.column_names[0]
     groups: dict[tuple[bool, int], list[str]] = defaultdict(list)
     for parts in index.partitions().values():
-        several_runs = len({p.run_id for p in parts}) > 1
+        several_runs = len({p.run_id for p in parts}) > 1 or any(len(p.runs) > 1 for p in parts)
         dirty = several_runs or not all(p.verified for p in parts)
         for part in parts:
             groups[(dirty, part.schema_version)].append(str(part.path))

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+import polars as pl
 import scrapy
 from scrapy.http import Response
 
@@ -178,7 +179,7 @@ class FreelancerApiSpider(PagedListingSpider):
         if filters["skill"]:
             params.append(("jobs[]", self.skills_by_name[filters["skill"].strip().lower()]["id"]))
         params += [
-            *self.extra_params(),
+            *self.extra_params(filters),
             ("limit", self.page_size),
             ("offset", page * self.page_size),
             ("compact", "true"),
@@ -186,7 +187,7 @@ class FreelancerApiSpider(PagedListingSpider):
         ]
         return self.api_url(self.listing_path, params)
 
-    def extra_params(self) -> list[tuple[str, Any]]:
+    def extra_params(self, filters: Filters) -> list[tuple[str, Any]]:
         return []
 
     def read_page(self, response: Response) -> tuple[list[Any], int | None, Any]:
@@ -284,8 +285,18 @@ class FreelancerProfilesSpider(FreelancerApiSpider):
         )
 
 
+#: How far before the newest stored posting a ``since=stored`` crawl starts: jobs the platform
+#: shows late (held for review) are still caught; readers count a job once per snapshot.
+STORED_OVERLAP = timedelta(hours=1)
+
+
 class FreelancerJobsSpider(FreelancerApiSpider):
-    """Active projects by skill, with each owner's country."""
+    """Active projects by skill, with each owner's country.
+
+    ``since=YYYY-MM-DD`` lists projects posted from that day (the API's ``from_time``);
+    ``since=stored`` from the newest posting the store already holds for each listing (less an
+    hour), so that frequent crawls fetch mainly new projects (the flow) cheaply.
+    """
 
     name = "freelancer_jobs"
     #: What the offline start test and the live contract test crawl.
@@ -305,12 +316,53 @@ class FreelancerJobsSpider(FreelancerApiSpider):
         **extra: str,
     ) -> None:
         super().parse_arguments(skills=skills, max_pages=max_pages)
-        self.since = parse_since(since, self.snapshot_date)
+        self.since_stored = since == "stored"
+        self.since = None if self.since_stored else parse_since(since, self.snapshot_date)
+        self.run_notes: list[str] = []
 
-    def extra_params(self) -> list[tuple[str, Any]]:
+    def extra_params(self, filters: Filters) -> list[tuple[str, Any]]:
+        if self.since_stored:
+            start = self.stored_start(filters["skill"])
+            return [] if start is None else [("from_time", int(start.timestamp()))]
         if self.since is None:
             return []
         return [("from_time", int(datetime.combine(self.since, time(0), UTC).timestamp()))]
+
+    def stored_start(self, skill: str | None) -> datetime | None:
+        """For ``since=stored``: the newest posting time this store holds for the listing's
+        skill (all jobs: rows crawled without a skill), less :data:`STORED_OVERLAP`; None (read
+        everything) when the store holds none. Computed once per listing, and said in the run
+        record's notes."""
+        if not hasattr(self, "_stored_starts"):
+            from olmstats.store import scan_jobs
+
+            self._stored_starts: dict[str | None, datetime | None] = {}
+            jobs = scan_jobs(
+                self.settings.get("OLM_STORE"), platforms=[self.platform], missing_ok=True
+            )
+            self._newest: dict[str | None, datetime] = {}
+            if jobs is not None:
+                newest = (
+                    jobs.group_by(skill=pl.col("query_skill").str.to_lowercase())
+                    .agg(pl.col("posted_at").max())
+                    .collect()
+                )
+                self._newest = dict(newest.iter_rows())
+        key = skill.strip().lower() if skill else None
+        if key not in self._stored_starts:
+            found = self._newest.get(key)
+            start = None if found is None else found - STORED_OVERLAP
+            self._stored_starts[key] = start
+            self.run_notes.append(
+                f"since=stored: listing {skill or 'all jobs'} "
+                + (
+                    f"from {start.isoformat()} (newest stored posting {found.isoformat()} "
+                    f"less {STORED_OVERLAP})"
+                    if start
+                    else "read in full (no stored posting yet)"
+                )
+            )
+        return self._stored_starts[key]
 
     def entry_item(
         self,
