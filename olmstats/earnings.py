@@ -13,10 +13,14 @@ snapshot year, or the last year GDP per capita is published for if earlier):
   not removed, so the ratio is overstated by roughly US$ inflation since 2021;
 - **platform** = 100·m ÷ platform-wide median.
 
-Intervals: 95% percentile bootstrap (``draws`` resamples of profiles within country, fixed
-seed); the reference values are taken as known. **Adjusted** versions replace m by the rate the
-country's profiles would ask at the platform-wide occupation and tenure mix: country effects δ
-from ``log_rate ~ country + occupation + tenure band`` (OLS, HC1), m̃ = platform median ·
+Intervals: each country index is its median times a constant, so it takes the median's 95%
+distribution-free order-statistic interval times that constant - the same interval as the median
+in ``olm summary`` (:func:`olmstats.order_statistics.grouped_order_statistics`): one median, one
+interval. Regional and income-group aggregates are weighted means over countries and keep a
+percentile bootstrap (``draws`` resamples of profiles within country, 2,000 by default, the seed
+stated). The reference values are taken as known. **Adjusted** versions replace m by the rate
+the country's profiles would ask at the platform-wide occupation and tenure mix: country effects
+δ from ``log_rate ~ country + occupation + tenure band`` (OLS, HC1), m̃ = platform median ·
 exp(δ − δ̄) with δ̄ the profile-weighted mean effect; their intervals are model-based (normal on
 the log scale, including δ̄'s uncertainty), and aggregates use draws from the estimates'
 distribution. Regions and income groups (World Bank FY2026) are profile-weighted means over
@@ -39,13 +43,13 @@ from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
 from olmstats.inputs import check_min_count, check_positive, check_window, profiles_input
-from olmstats.order_statistics import bootstrap_medians
+from olmstats.order_statistics import bootstrap_medians, grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import _materialise_latest, _window
 
 INDICES = ("nominal", "ppp", "local", "platform")
 DEFAULT_HOURS = 2000.0
-DEFAULT_DRAWS = 200
+DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20261125
 ILO_PRICE_YEAR = 2021
 
@@ -201,7 +205,10 @@ def relative_earnings(
     n = table["profiles_with_rate"].to_numpy()
     ok = n >= min_count
     boot_matrix = np.vstack([draws_by_country[c] for c in table["country"]])
-    median_low, median_high = _percentiles(boot_matrix)
+    # the median's interval as the country table gives it (order statistics), not the bootstrap
+    order_ci = grouped_order_statistics(people, "country", "hourly_rate_usd", keys=iso)
+    ci = table.select("country").join(order_ci, on="country", how="left", maintain_order="left")
+    median_low, median_high = ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy()
     columns: dict[str, np.ndarray] = {"median_low": median_low, "median_high": median_high}
     index_draws: dict[str, np.ndarray] = {}
     for name in INDICES:
@@ -336,10 +343,11 @@ def _definitions(
         "equivalent in 2021 international $ ÷ ILO mean monthly earnings of employees (2021 PPP $; "
         "inflation since 2021 not removed); platform: 100 × country median ÷ platform median "
         f"(${platform_median:,.2f}).",
-        f"95% intervals: percentile bootstrap, {draws} draws resampling profiles within country "
-        f"(seed {seed}); reference values taken as known. adj_*: at the platform-wide occupation "
-        "and tenure mix (log_rate ~ country + occupation + tenure band, HC1); model-based "
-        "intervals.",
+        "95% intervals of a country: the median's order-statistic interval (as in the country "
+        "summary) times the index's constant; of a region or income group: percentile "
+        f"bootstrap, {draws:,} draws resampling profiles within country (seed {seed}); "
+        "reference values taken as known. adj_*: at the platform-wide occupation and tenure mix "
+        "(log_rate ~ country + occupation + tenure band, HC1); model-based intervals.",
         f"Cells with fewer than {min_count} profiles with a rate are suppressed; regions and "
         "income groups (World Bank FY2026) are profile-weighted means over their countries with "
         "a value.",

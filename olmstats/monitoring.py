@@ -6,7 +6,8 @@ A run is flagged when
 - it is ``running`` but started more than *stale_hours* ago (killed, or hung);
 - it kept fewer rows than the previous run of the same crawl by more than *max_fall* (a share:
   0.5 flags a fall by more than half). Runs are the same crawl when plan, spider and arguments
-  are equal; the previous one is the latest earlier run of that crawl that ended (any status);
+  are equal; the previous one is the latest earlier run of that crawl that completed (a failed
+  run that kept nothing must not hide a fall);
 - its rows dropped for failing a check (``items_rejected``: not the out-of-scope filters such
   as closed jobs or an entity met twice) are more than *max_drop_share* of the rows it saw
   (kept + dropped);
@@ -63,10 +64,11 @@ def flag_runs(
     ordered = runs.with_columns(
         started=pl.col("started_at").str.to_datetime(time_zone="UTC", strict=False)
     ).sort("started", "run_id", nulls_last=False)
-    # the latest earlier run of the same crawl that ended: carry forward over ended runs only
+    # the latest earlier complete run of the same crawl: carried forward over complete runs
+    complete = pl.col("status") == "complete"
     ordered = ordered.with_columns(
-        _ended_kept=pl.when(ended).then(pl.col("items_kept")),
-        _ended_id=pl.when(ended).then(pl.col("run_id")),
+        _ended_kept=pl.when(complete).then(pl.col("items_kept")),
+        _ended_id=pl.when(complete).then(pl.col("run_id")),
     ).with_columns(
         previous_kept=pl.col("_ended_kept").shift(1).forward_fill().over(crawl),
         previous_run=pl.col("_ended_id").shift(1).forward_fill().over(crawl),

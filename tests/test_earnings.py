@@ -88,7 +88,13 @@ def test_indices_equal_the_arithmetic_by_hand(tmp_path):
     assert na["ppp"] == pytest.approx(7 * NAM["fx"] / NAM["ppp"] * 2000 / NAM["gdp_ppp"])
     platform_median = float(np.median(np.r_[1:12, 2:13, 5:16]))  # 7.0 over all 33 rates
     assert pk["platform"] == pytest.approx(100 * 6 / platform_median)
-    assert pk["nominal_low"] <= pk["nominal"] <= pk["nominal_high"]
+    # the median's order-statistic interval, n = 11: ranks round(5.5 ∓ 1.96·√11/2) = 2 and
+    # round(6.5 + 3.25) = 10 of 1..11, i.e. $2 and $10; each index takes it times its constant
+    assert (pk["median_low"], pk["median_high"]) == (2.0, 10.0)
+    assert (pk["nominal_low"], pk["nominal_high"]) == pytest.approx(
+        (2 * 2000 / PAK["gdp"], 10 * 2000 / PAK["gdp"])
+    )
+    assert pk["platform_low"] == pytest.approx(100 * 2 / platform_median)
     assert na["region"] == "Sub-Saharan Africa" and pk["income_group"] == "Lower middle income"
     assert result.countries["reference_year"].unique().to_list() == [2025]
 
@@ -192,3 +198,33 @@ def test_aggregates_are_profile_weighted_means(simulated):
         + result.countries.filter(pl.col("income_group").is_null())["profiles_with_rate"].sum(),
         result.countries["profiles_with_rate"].sum(),
     )
+
+
+def test_one_median_one_interval_in_the_summary_and_the_indices(tmp_path):
+    from olmstats.summary import country_summary
+
+    rng = np.random.default_rng(8)
+    store = store_with(
+        tmp_path,
+        {
+            "PK": np.round(rng.lognormal(2.0, 0.6, 37), 2).tolist(),
+            "IN": np.round(rng.lognormal(2.2, 0.5, 120), 2).tolist(),
+            "KE": np.round(rng.lognormal(1.9, 0.7, 14), 2).tolist(),
+        },
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceDataWarning)
+        earned = relative_earnings(scan_profiles(store), year=2025).countries
+    summary = country_summary(scan_profiles(store))
+    joined = earned.join(summary, on="country")
+    assert joined.height == 3
+    for mine, theirs in [
+        ("median_rate_usd", "rate_median_usd"),
+        ("median_low", "rate_median_ci_low"),
+        ("median_high", "rate_median_ci_high"),
+    ]:
+        assert np.allclose(joined[mine], joined[theirs], rtol=1e-12, atol=1e-9), mine
+    for name in ("nominal", "ppp", "local", "platform"):
+        ratio = joined[name] / joined["median_rate_usd"]
+        assert np.allclose(joined[f"{name}_low"], joined["median_low"] * ratio, equal_nan=True)
+        assert np.allclose(joined[f"{name}_high"], joined["median_high"] * ratio, equal_nan=True)

@@ -59,3 +59,23 @@ def test_since_stored_on_an_empty_store_reads_everything(replay, tmp_path):
         "since=stored: listing all jobs read in full (no stored posting yet)"
     ]
     assert record["items_kept"]["jobs"] == len(replay._projects)
+
+
+def test_a_truncated_run_never_moves_the_start(replay, tmp_path):
+    """A run cut by max_pages saw only the newest page: starting after it would skip the
+    postings it never read. Only runs that read every listing to its end count."""
+    from olmstats.store import store_notes
+
+    with ReplayServer(replay) as server:
+        cut = run_olm(
+            "crawl", "freelancer_jobs", "--max-pages", "1", *replay_settings(server.url, tmp_path)
+        )
+        assert cut.returncode == 0, cut.stderr
+        seen = len(server.requests)
+        again = run_olm(
+            "crawl", "freelancer_jobs", "--since", "stored", *replay_settings(server.url, tmp_path)
+        )
+        asked = [r for r in server.requests[seen:] if r.path.endswith("/projects/active/")]
+    assert again.returncode == 0, again.stderr
+    assert asked and all("from_time" not in r.query for r in asked)
+    assert any("incremental jobs run" in note for note in store_notes(tmp_path))

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -351,7 +352,7 @@ def test_schedule_prints_and_installs_units(tmp_path):
     text = printed.stdout
     assert "OnCalendar=*-*-* 03:17:00 UTC" in text and "Persistent=true" in text
     assert f"plan run {DEMO_PLAN} --store /srv/olm/store" in text
-    assert "runs --store /srv/olm/store --plan demo --check" in text
+    assert "runs --store /srv/olm/store --plan demo --last 6 --check" in text
     assert "OnFailure=olm-plan-demo-failed.service" in text
     assert "CRON_TZ=UTC\n17 3 * * * set -a; . /etc/olmstats/olmstats.env; set +a;" in text
     units = tmp_path / "units"
@@ -371,3 +372,33 @@ def test_schedule_prints_and_installs_units(tmp_path):
     (units / "olm-plan-demo.timer").write_text("[Timer]\nOnCalendar=hourly\n")
     clash = run_olm(*args, "--unit-dir", str(units))
     assert clash.returncode == 2 and "exists with other content" in clash.stderr
+
+
+@pytest.mark.slow
+def test_a_stopped_plan_starts_nothing_more_and_says_so(tmp_path, replay):
+    """SIGTERM (systemd stopping the service) during the first crawl: it stops gracefully as
+    incomplete; the platform's next crawl is not started, and the last lines say both."""
+    from olmstats.replay import Faults
+
+    path = write_plan(tmp_path, SMALL_PLAN.replace('[[crawl]]\nspider = "guru_jobs"\n', ""))
+    with ReplayServer(replay, faults=Faults(delay=0.2)) as server:
+        process = plan_run(
+            path,
+            tmp_path / "store",
+            {"FREELANCER_BASE_URL": server.url + "/api"},
+            "CONCURRENT_REQUESTS=1",
+            popen=True,
+        )
+        for _ in range(300):
+            if len(server.api_requests()) >= 3:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr
+    lines = stderr.strip().splitlines()[-2:]
+    assert lines[0].startswith("freelancer_profiles: incomplete")
+    assert lines[1].startswith("freelancer_jobs: incomplete")
+    assert "not started: the plan was stopped before this crawl's turn" in lines[1]
+    spiders = {json.loads(p.read_text())["spider"] for p in (tmp_path / "store/runs").glob("*")}
+    assert spiders == {"freelancer_profiles"}  # no record for a crawl that never started

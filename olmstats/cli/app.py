@@ -525,7 +525,9 @@ def earnings(
         typer.Option(help="Reference-data year (default: snapshot year, or the latest GDP year)."),
     ] = None,
     hours: Annotated[float, typer.Option(help="Working hours a year.")] = 2000.0,
-    draws: Annotated[int, typer.Option(min=1, help="Bootstrap draws.")] = 200,
+    draws: Annotated[
+        int, typer.Option(min=1, help="Bootstrap draws for regional and income-group intervals.")
+    ] = 2000,
     min_count: min_count_option("rates") = 10,
     index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.ppp,
     adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,

@@ -119,6 +119,7 @@ def run_spiders(
 
     process = CrawlerProcess(settings)  # LOG_ENABLED=False: a NullHandler, a quiet terminal
     crawlers = [process.create_crawler(name) for name, _ in jobs]
+    attempted: set[int] = {id(c) for c in crawlers} if not one_per_platform else set()
     if not one_per_platform:
         for crawler, (_, arguments) in zip(crawlers, jobs, strict=True):
             process.crawl(crawler, **arguments)
@@ -130,10 +131,20 @@ def run_spiders(
         for crawler, (_, arguments) in zip(crawlers, jobs, strict=True):
             chains.setdefault(crawler.spidercls.platform, []).append((crawler, arguments))
 
+        stopped: list[bool] = []
+
         @defer.inlineCallbacks
         def in_turn(chain: list[tuple[Any, dict[str, str]]]) -> Any:
             for crawler, arguments in chain:
-                yield process.crawl(crawler, **arguments)
+                if stopped:  # Ctrl-C or SIGTERM stopped the plan: start nothing more
+                    return
+                attempted.add(id(crawler))
+                try:
+                    yield process.crawl(crawler, **arguments)
+                except Exception:  # reported below as not created; the chain goes on
+                    continue
+                if crawler.stats.get_value("finish_reason") == "shutdown":
+                    stopped.append(True)
 
         def stop(_: object) -> None:
             from twisted.internet import reactor
@@ -150,6 +161,17 @@ def run_spiders(
             stats = crawler.stats.get_stats()
         except RuntimeError:  # the crawler never started
             stats = {}
+        if spider is None and id(crawler) not in attempted:
+            results.append(
+                CrawlResult(
+                    name,
+                    arguments.get("run_id", "-"),
+                    str(Outcome.incomplete),
+                    "not_started",
+                    ["not started: the plan was stopped before this crawl's turn"],
+                )
+            )
+            continue
         if spider is None:
             results.append(
                 CrawlResult(

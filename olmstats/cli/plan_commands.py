@@ -89,6 +89,8 @@ def plan_run(
     }
     settings = project_settings(overrides)
     if scrapyd:
+        if level:
+            raise InputError("--log-level is for local runs: scrapyd keeps each job's log")
         _run_on_scrapyd(checked, scrapyd, store, parse_settings(setting))
         return
     key = os.environ.get(KEY_ENV, "")
@@ -122,6 +124,7 @@ def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object
     from olmstats.cli.crawl import report
     from olmstats.plans import PlanRunningError, plan_lock
     from olmstats.scrapyd import ScrapydClient
+    from olmstats.store.runs import EXIT_CODES
 
     client = ScrapydClient(
         url,
@@ -137,6 +140,9 @@ def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object
     except PlanRunningError as exc:
         sys.stderr.write(f"olm: error: {exc}\n")
         raise typer.Exit(EXIT_PLAN_RUNNING) from None
+    except InputError as exc:  # lost scrapyd mid-plan: its jobs were cancelled; a failure
+        sys.stderr.write(f"olm: error: {exc} (the plan's scheduled crawls were cancelled)\n")
+        raise typer.Exit(EXIT_CODES["failed"]) from None
     raise typer.Exit(report(results))
 
 
@@ -157,7 +163,8 @@ def units(plan_path: Path, store: Path, *, user: str | None) -> dict[str, str]:
     plan_file, store_folder = plan_path.resolve(), store.resolve()
     olm, where = _olm_command(), shlex.quote(str(store_folder))
     command = f"{olm} plan run {shlex.quote(str(plan_file))} --store {where}"
-    check = f"{olm} runs --store {where} --plan {checked.name} --check"
+    # the runs of this plan run only (one per crawl): an old flagged run must not alert forever
+    check = f"{olm} runs --store {where} --plan {checked.name} --last {len(checked.crawls)} --check"
     name = f"olm-plan-{checked.name}"
     environment = "/etc/olmstats/olmstats.env"
     service = f"""[Unit]

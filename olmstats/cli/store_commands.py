@@ -241,10 +241,12 @@ def compact(
                 f"merged     {where}: {p.files_before} files into {p.written.name}, "
                 f"{p.rows:,} rows (sha256 of sorted row hashes {p.fingerprint[:12]}…)\n"
             )
-    done = len(report.compacted)
+    done, skipped = len(report.compacted), sum(1 for p in report.partitions if p.skipped)
+    verb = "would be compacted (dry run)" if dry_run else "compacted"
+    count = len(report.partitions) - skipped if dry_run else done
     sys.stderr.write(
-        f"{store}: {done} partition(s) compacted"
-        + (f", {len(report.partitions) - done} left as they are" if report.partitions else "")
+        f"{store}: {count} partition(s) {verb}"
+        + (f", {skipped} left as they are" if skipped else "")
         + ("" if report.partitions else "; nothing to compact")
         + "\n"
     )

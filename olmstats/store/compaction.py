@@ -14,6 +14,10 @@ today (UTC) that no run still marked ``running`` is writing - into one file:
 3. read the new file back and compare fingerprints; only if they match are the old files
    removed. A mismatch removes the new file instead and is an error.
 
+One compaction runs at a time (``plans/compact.lock``). If one is interrupted between steps 2
+and 3, the partition holds the compacted file and some originals: readers deduplicate it, and
+the next compaction merges them, keeping one copy of each identical row.
+
 Readers stay correct throughout: a reader that lists the partition between steps 2 and 3 sees
 the rows twice, and the one-row-per-entity rule (a compacted file counts as rows of several
 runs) keeps every count unchanged. Run records keep naming the files their run wrote; after
@@ -22,9 +26,12 @@ compaction those rows live in the compacted file, whose metadata names the runs.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +40,7 @@ import polars as pl
 
 from olmstats.errors import StoreError
 from olmstats.schema import DATASETS, SCHEMA_VERSION, Dataset
-from olmstats.store.layout import META_COMPACTED_RUNS, identity_metadata, part_name
+from olmstats.store.layout import META_COMPACTED_RUNS, PLANS_DIR, identity_metadata, part_name
 from olmstats.store.runs import RUNNING, load_run_records
 from olmstats.store.scanning import index_dataset, require_store
 from olmstats.store.writing import write_new_file
@@ -95,12 +102,36 @@ def compact_store(
     root = require_store(store)
     now = datetime.now(UTC)
     last_day = min(until or date.max, date.fromordinal(now.date().toordinal() - 1))
+    with _store_lock(root):
+        return _compact(root, now, last_day, dry_run)
+
+
+@contextmanager
+def _store_lock(root: Path) -> Iterator[None]:
+    """One compaction of a store at a time (a second one says so and stops)."""
+    folder = root / PLANS_DIR
+    folder.mkdir(exist_ok=True)
+    with (folder / "compact.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another olm store compact is running on {root}") from None
+        yield
+
+
+def _busy(root: Path, platform: str, day: date) -> bool:
+    """Whether a run still marked running writes to (platform, day); a record that names no
+    platform (an import) counts for every platform of its day."""
     records, _ = load_run_records(root)
-    busy = {
-        (r.get("platform"), r.get("snapshot_date"))
+    return any(
+        r.get("status") == RUNNING
+        and r.get("snapshot_date") == day.isoformat()
+        and r.get("platform") in (platform, None)
         for r in records.values()
-        if r.get("status") == RUNNING
-    }
+    )
+
+
+def _compact(root: Path, now: datetime, last_day: date, dry_run: bool) -> CompactionReport:
     report = CompactionReport()
     for dataset in DATASETS.values():
         index = index_dataset(root, dataset)
@@ -109,14 +140,18 @@ def compact_store(
                 continue
             result = PartitionResult(dataset.name, platform, day, len(parts), 0, "")
             report.partitions.append(result)
-            if {(platform, day.isoformat()), (None, day.isoformat())} & busy:  # None: any
-                result.skipped = "a run writing this day is still marked running"
-                continue
             if not all(p.verified and p.schema_version == SCHEMA_VERSION for p in parts):
                 result.skipped = "holds files of an older schema (left as they are)"
                 continue
+            if _busy(root, platform, day):  # looked at again just before reading
+                result.skipped = "a run writing this day is still marked running"
+                continue
             paths = [p.path for p in parts]
             rows = _read(paths, dataset)
+            if any(p.compacted for p in parts):
+                # an earlier compaction was interrupted between writing its file and removing
+                # the originals: the same rows are there twice; keep one copy of each
+                rows = rows.unique(maintain_order=True)
             result.rows, result.fingerprint = rows.height, fingerprint(rows)
             if dry_run:
                 continue

@@ -98,6 +98,8 @@ class PartFile:
     schema_version: int = 2
     #: The runs whose rows the file holds: its own run, or those a compaction merged.
     runs: tuple[str, ...] = ()
+    #: Written by ``olm store compact`` (readers always deduplicate its partition).
+    compacted: bool = False
 
     def __post_init__(self) -> None:
         if not self.runs:

@@ -349,6 +349,19 @@ def provenance_notes(store: Path | str, run_ids: Iterable[str]) -> list[str]:
             f"Includes rows of {len(running)} run(s) that never finished (killed, or still "
             f"running): {_ids(running)}."
         )
+    incremental = [
+        r
+        for r in wanted
+        if r in records
+        and isinstance(records[r].get("arguments"), dict)
+        and records[r]["arguments"].get("since") == "stored"
+    ]
+    if incremental:
+        notes.append(
+            f"Includes rows of {len(incremental)} incremental jobs run(s) (since=stored): "
+            f"{_ids(incremental)}; their snapshots hold projects posted since the previous "
+            "crawl, not every open project (a flow, not a stock)."
+        )
     short = [
         r
         for r in wanted

@@ -225,12 +225,17 @@ def _inspect_file(
     merged = metadata.get(META_COMPACTED_RUNS)
     if merged is not None:
         try:
-            runs = tuple(json.loads(merged))
-            if not runs or not all(isinstance(r, str) for r in runs):
+            listed = json.loads(merged)
+            if not isinstance(listed, list) or not listed:
+                raise ValueError
+            runs = tuple(listed)
+            if not all(isinstance(r, str) for r in runs):
                 raise ValueError
         except ValueError:
             return StoreProblem(path, "foreign_file", "its list of compacted runs is unreadable")
-        return PartFile(path, platform, day, run_id, seq, schema_version=version, runs=runs)
+        return PartFile(
+            path, platform, day, run_id, seq, schema_version=version, runs=runs, compacted=True
+        )
     return PartFile(path, platform, day, run_id, seq, schema_version=version)
 
 
@@ -266,7 +271,9 @@ def scan_index(index: DatasetIndex) -> pl.LazyFrame:
     key = dataset.column_names[0]
     groups: dict[tuple[bool, int], list[str]] = defaultdict(list)
     for parts in index.partitions().values():
-        several_runs = len({p.run_id for p in parts}) > 1 or any(len(p.runs) > 1 for p in parts)
+        # a compacted file may hold several runs, or (after an interrupted compaction was
+        # compacted again) the same rows twice: always deduplicated, like several runs
+        several_runs = len({p.run_id for p in parts}) > 1 or any(p.compacted for p in parts)
         dirty = several_runs or not all(p.verified for p in parts)
         for part in parts:
             groups[(dirty, part.schema_version)].append(str(part.path))

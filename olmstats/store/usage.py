@@ -51,10 +51,14 @@ def disk_usage(store: Path | str) -> pl.DataFrame:
     for dataset in DATASETS.values():
         index = index_dataset(root, dataset)
         for part in index.files:
+            try:
+                rows, size = pq.ParquetFile(part.path).metadata.num_rows, part.path.stat().st_size
+            except FileNotFoundError:  # removed meanwhile (olm store compact): not on disk now
+                continue
             cell = cells[(dataset.name, part.platform, part.snapshot_date.strftime("%Y-%m"))]
             cell[0] += 1
-            cell[1] += pq.ParquetFile(part.path).metadata.num_rows
-            cell[2] += part.path.stat().st_size
+            cell[1] += rows
+            cell[2] += size
         for problem in index.skipped:
             if problem.path.is_file():
                 skipped[0] += 1

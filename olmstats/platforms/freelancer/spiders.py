@@ -331,19 +331,30 @@ class FreelancerJobsSpider(FreelancerApiSpider):
     def stored_start(self, skill: str | None) -> datetime | None:
         """For ``since=stored``: the newest posting time this store holds for the listing's
         skill (all jobs: rows crawled without a skill), less :data:`STORED_OVERLAP`; None (read
-        everything) when the store holds none. Computed once per listing, and said in the run
-        record's notes."""
+        everything) when the store holds none. Only rows of runs that completed with every
+        listing read to its end count: a run cut short (or by max_pages) must not move the
+        start past postings it never read. Computed once per listing, said in the notes."""
         if not hasattr(self, "_stored_starts"):
-            from olmstats.store import scan_jobs
+            from olmstats.store import load_run_records, scan_jobs
 
             self._stored_starts: dict[str | None, datetime | None] = {}
-            jobs = scan_jobs(
-                self.settings.get("OLM_STORE"), platforms=[self.platform], missing_ok=True
-            )
+            store = self.settings.get("OLM_STORE")
+            jobs = scan_jobs(store, platforms=[self.platform], missing_ok=True)
+            records, _ = load_run_records(store)
+            whole = [
+                run_id
+                for run_id, r in records.items()
+                if r.get("status") == "complete"
+                and all(
+                    isinstance(entry, dict) and entry.get("outcome") == "read_to_end"
+                    for entry in r.get("listings") or []
+                )
+            ]
             self._newest: dict[str | None, datetime] = {}
             if jobs is not None:
                 newest = (
-                    jobs.group_by(skill=pl.col("query_skill").str.to_lowercase())
+                    jobs.filter(pl.col("run_id").is_in(whole))
+                    .group_by(skill=pl.col("query_skill").str.to_lowercase())
                     .agg(pl.col("posted_at").max())
                     .collect()
                 )
