@@ -86,6 +86,10 @@ OLM_PROGRESS = False  # the `olm` CLI turns on a Rich progress display
 OLM_DATA_ORIGIN = ""
 # The crawl plan a run belongs to (`olm plan run` sets it; run records and `olm runs` show it).
 OLM_PLAN = ""
+# A job directory makes the crawl resumable: killed, it is taken up again by the next crawl
+# with the same spider and arguments (olmcrawl/base/journal.py). `olm plan run` gives each
+# crawl of a plan its own, under <store>/plans/<plan>/jobs/.
+OLM_JOB_DIR = ""
 
 # -- optional: requests through Zyte API (off unless the operator sets a key) ---------------------
 # For platforms that block plain HTTP clients. The key comes only from the environment;

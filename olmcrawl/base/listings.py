@@ -160,6 +160,20 @@ class ListingBook:
     def __len__(self) -> int:
         return len(self.listings)
 
+    def restore(self, record: dict[str, Any]) -> None:
+        """A listing a resumed run read before it was killed, as its journal recorded it."""
+        listing = self.listings.get(record["listing"])
+        if listing is None:
+            return
+        listing.pages_requested = record["pages_requested"]
+        listing.pages_read = record["pages_read"]
+        listing.pages_failed = record["pages_failed"]
+        listing.pages_skipped = record["pages_skipped"]
+        listing.items_seen = record["items_seen"]
+        listing.total_announced = record["total_announced"]
+        listing.end = record["end"]
+        listing.failures = list(record["failures"])
+
     def forget(self, label: str) -> None:
         """Drop a planned listing that turned out to be the same query as another."""
         self.listings.pop(label, None)

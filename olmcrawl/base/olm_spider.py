@@ -26,11 +26,13 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from olmcrawl.base.journal import Journal, ListingDone, Resumed
 from olmcrawl.base.listings import CALLBACK_ERROR, ListingBook, failure_reason
 from olmcrawl.stopping import stop_crawl
 from olmstats import countries as country_table
 from olmstats.errors import InputError
 from olmstats.store.layout import RUN_ID_PATTERN, check_run_id
+from olmstats.store.runs import READ_OUTCOMES
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LISTING = "olm_listing"
@@ -119,12 +121,91 @@ class OlmSpider(scrapy.Spider):
                 self.run_id = new_run_id(self.name, self.started_at)
 
     @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        if settings.get("OLM_JOB_DIR"):  # listing checkpoints need items in order
+            settings.set("CONCURRENT_ITEMS", 1, priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.listings = ListingBook(crawler)
         crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        spider.open_journal(crawler.settings.get("OLM_JOB_DIR"))
         return spider
+
+    # -- resumable runs (olmcrawl.base.journal) ----------------------------------------------
+
+    def open_journal(self, folder: str | None) -> None:
+        """With a job directory, resume the unfinished run it holds, or journal a new one."""
+        self.journal: Journal | None = Journal(folder) if folder else None
+        self.resumed: Resumed | None = None
+        if self.journal is None or self.argument_error:
+            return
+        arguments = {k: v for k, v in self.arguments.items() if k != "run_id"}
+        try:
+            resumed = self.journal.unfinished(self.name, arguments)
+        except InputError as exc:
+            self.argument_error = str(exc)
+            return
+        if resumed is None:
+            return
+        if self.arguments.get("run_id") not in (None, resumed.run_id):
+            self.argument_error = (
+                f"the job directory holds unfinished run {resumed.run_id}, "
+                f"not {self.arguments['run_id']}"
+            )
+            return
+        self.resumed = resumed
+        self.run_id = resumed.run_id
+        self.snapshot_date = date.fromisoformat(resumed.snapshot_date)
+        self.started_at = datetime.fromisoformat(resumed.started_at)
+
+    def journal_start(self) -> None:
+        if self.journal is None:
+            return
+        if self.resumed is None:
+            self.journal.append(
+                {
+                    "kind": "start",
+                    "run_id": self.run_id,
+                    "snapshot_date": self.snapshot_date.isoformat(),
+                    "started_at": self.started_at.isoformat(),
+                    "spider": self.name,
+                    "arguments": {k: v for k, v in self.arguments.items() if k != "run_id"},
+                }
+            )
+        else:
+            self.journal.append({"kind": "resumed", "at": datetime.now(UTC).isoformat()})
+            for record in self.resumed.listings.values():
+                self.listings.restore(record)
+
+    def lookups(self) -> dict[str, Any]:
+        """What a resumed run must not fetch again (a platform's skill and country lists)."""
+        return {}
+
+    def checkpoint_lookups(self) -> None:
+        if self.journal is not None and not (self.resumed and self.resumed.lookups):
+            found = self.lookups()
+            if found:
+                self.journal.append({"kind": "lookups", "lookups": found})
+
+    def listing_done(self, label: str) -> bool:
+        """Whether a resumed run read *label* before it was killed."""
+        return self.resumed is not None and label in self.resumed.listings
+
+    def listing_stored(self, label: str) -> None:
+        """The rows of listing *label* are all in the store: journal it as done."""
+        if self.journal is not None:
+            self.journal.append({"kind": "listing", "record": self.listings[label].as_record()})
+
+    def listing_checkpoint(self, label: str) -> ListingDone | None:
+        """The marker to yield after a listing's last items (None without a job directory):
+        when it reaches the store stage, the rows before it are flushed and it is journaled."""
+        if self.journal is None or self.listings[label].outcome not in READ_OUTCOMES:
+            return None
+        return ListingDone(label)
 
     def parse_arguments(
         self,
@@ -161,6 +242,7 @@ class OlmSpider(scrapy.Spider):
             raise self.fail("bad_arguments", problem)
         for label, filters in self.planned_listings():
             self.listings.open(label, filters)
+        self.journal_start()
         async for request in self.start_listing():
             yield request
 

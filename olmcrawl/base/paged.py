@@ -66,8 +66,10 @@ class PagedListingSpider(OlmSpider):
         return [(listing_label(f), f) for f in self.listing_filters()]
 
     def first_pages(self) -> Iterator[scrapy.Request]:
+        self.checkpoint_lookups()
         for filters in self.listing_filters():
-            if listing_label(filters) in self.listings.listings:
+            label = listing_label(filters)
+            if label in self.listings.listings and not self.listing_done(label):
                 yield self.page_request(filters, 0)
 
     def page_request(self, filters: Filters, page: int) -> scrapy.Request:
@@ -99,3 +101,7 @@ class PagedListingSpider(OlmSpider):
                 yield item
         if self.page_read(label, page, items=len(entries), total=total, page_size=self.page_size):
             yield self.page_request(filters, page + 1)
+        else:
+            checkpoint = self.listing_checkpoint(label)
+            if checkpoint is not None:
+                yield checkpoint

@@ -44,7 +44,7 @@ from olmstats.store.layout import (
     run_part_files,
     run_record_path,
 )
-from olmstats.store.runs import RUNNING
+from olmstats.store.runs import RUNNING, StoreProblem, read_run_record
 from olmstats.store.writing import write_new_file
 
 REPLAY_HEADER = b"X-Olm-Replay"
@@ -138,6 +138,9 @@ class RunRecordExtension:
 
     def spider_opened(self, spider: Spider) -> None:
         self.data_origin = self.data_origin or getattr(spider, "data_origin", None)
+        if getattr(spider, "resumed", None) is not None:
+            self.reopen(spider)
+            return
         run_id = spider.run_id
         taken = run_record_path(self.store, run_id).exists() or bool(
             run_part_files(self.store, run_id)
@@ -150,6 +153,27 @@ class RunRecordExtension:
             reserve_space(self.reserve_path(spider))
         except CloseSpider:
             self.refuse(spider, "run_id_exists", f"run id {run_id} already exists in {self.store}")
+        except StoreWriteError as exc:
+            self.refuse(spider, "store_write_failed", str(exc))
+
+    def reopen(self, spider: Spider) -> None:
+        """A resumed run: its record must be the unfinished one the job directory names."""
+        found = read_run_record(run_record_path(self.store, spider.run_id))
+        if isinstance(found, StoreProblem):
+            self.refuse(spider, "run_id_exists", f"cannot resume {spider.run_id}: {found.message}")
+        if found.get("status") != RUNNING and found.get("finish_reason") != "shutdown":
+            self.refuse(
+                spider, "run_id_exists", f"run {spider.run_id} already ended ({found['status']})"
+            )
+        self.data_origin = self.data_origin or found.get("data_origin")
+        self.resumed_at = [*found.get("resumed", []), datetime.now(UTC).isoformat()]
+        self.owns_record = True
+        try:
+            self.write(spider, status=RUNNING)
+            reserve = self.reserve_path(spider)
+            with contextlib.suppress(FileNotFoundError):
+                reserve.unlink()  # left by the killed process
+            reserve_space(reserve)
         except StoreWriteError as exc:
             self.refuse(spider, "store_write_failed", str(exc))
 
@@ -188,6 +212,9 @@ class RunRecordExtension:
         stats.set_value("olm/problems", problems)
         stats.set_value("olm/notes", notes)
         self.write(spider, status=str(status), reason=reason, problems=problems, notes=notes)
+        journal = getattr(spider, "journal", None)
+        if journal is not None and self.owns_record and reason != "shutdown":
+            journal.append({"kind": "end", "status": str(status), "reason": reason})
 
     # -- the record ------------------------------------------------------------------------------
 
@@ -214,9 +241,7 @@ class RunRecordExtension:
             if fields.get("status") != RUNNING:
                 stats.set_value("olm/outcome", str(Outcome.failed))
                 stats.set_value(
-                    "olm/problems",
-                    "olm/notes",
-                    [*(stats.get_value("olm/problems") or []), str(exc)],
+                    "olm/problems", [*(stats.get_value("olm/problems") or []), str(exc)]
                 )
             spider.logger.error(str(exc))
         finally:
@@ -261,6 +286,9 @@ class RunRecordExtension:
             "spider": spider.name,
             "platform": getattr(spider, "platform", None),
             "plan": settings.get("OLM_PLAN") or None,
+            # when a killed (or stopped) run was taken up again from its job directory
+            "resumed": getattr(self, "resumed_at", []),
+            "job_dir": settings.get("OLM_JOB_DIR") or None,
             # the job id scrapyd gave the run (scrapyd passes it as the _job argument)
             "scrapyd_job": getattr(spider, "_job", None),
             "status": status,

@@ -10,7 +10,7 @@ of the skill the crawl asked for.
 
 from __future__ import annotations
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmstats.items import OlmItem, ProfileItem
 from olmstats.occupations import Skill, skill_map
 
@@ -24,6 +24,7 @@ def skill_id(value: object) -> str | None:
 
 
 class ClassifyOccupationPipeline(Stage):
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         mapping = skill_map(item.platform)
         skills = [

@@ -7,10 +7,15 @@ dropped as ``duplicate``; ``query_skill`` keeps the query that found the entity 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import polars as pl
 from scrapy.crawler import Crawler
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmstats.items import OlmItem, ProfileItem
+from olmstats.schema import DATASETS
+from olmstats.store.layout import run_part_files
 
 
 class DeduplicatePipeline(Stage):
@@ -18,6 +23,19 @@ class DeduplicatePipeline(Stage):
         super().__init__(crawler)
         self.seen: dict[str, set[str]] = {"profiles": set(), "jobs": set()}
 
+    def open_spider(self) -> None:
+        """A resumed run has seen what it stored before it was killed."""
+        spider = self.crawler.spider
+        if getattr(spider, "resumed", None) is None:
+            return
+        store = Path(self.crawler.settings.get("OLM_STORE"))
+        for path in run_part_files(store, spider.run_id):
+            dataset = DATASETS[path.relative_to(store).parts[0]]
+            key = dataset.column_names[0]
+            keys = pl.read_parquet(path, columns=[key], hive_partitioning=False)[key]
+            self.seen[dataset.name].update(keys.to_list())
+
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         key = item.profile_id if isinstance(item, ProfileItem) else item.job_id
         seen = self.seen[item.dataset.name]

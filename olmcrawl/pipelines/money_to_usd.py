@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmcrawl.pipelines.validate import as_float
 from olmstats.items import JobItem, OlmItem
 from olmstats.money import FX_IDENTITY, platform_source, usd_per_unit
@@ -36,6 +36,7 @@ def reference_rate(currency: str, day: date) -> tuple[float, str] | None:
 
 
 class MoneyToUsdPipeline(Stage):
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         currency = getattr(item, item.currency_field)
         amounts = [getattr(item, source) for source, _ in item.money_fields]

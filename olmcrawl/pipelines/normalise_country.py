@@ -8,12 +8,13 @@ unresolvable one is set to null and counted as ``olm/country/employer_unresolved
 
 from __future__ import annotations
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmstats import countries
 from olmstats.items import OlmItem, ProfileItem
 
 
 class NormaliseCountryPipeline(Stage):
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         if isinstance(item, ProfileItem):
             iso2 = countries.resolve(_text(item.country_code_raw), _text(item.country_name_raw))

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 
+from olmcrawl.base.journal import ListingDone
 from olmcrawl.pipelines.stage import Stage
 from olmcrawl.stopping import stop_crawl
 from olmstats.errors import StoreWriteError
 from olmstats.items import OlmItem
 from olmstats.store import PartWriter, probe_writable
+from olmstats.store.layout import run_part_files
 
 REASON = "store_write_failed"
 
@@ -36,13 +39,22 @@ class ParquetStorePipeline(Stage):
         self.failure: str | None = None
 
     def open_spider(self) -> None:
+        spider = self.crawler.spider
         try:
-            probe_writable(self.store, self.crawler.spider.run_id)
+            probe_writable(self.store, spider.run_id)
         except StoreWriteError as exc:
             self.failed(str(exc))
             raise CloseSpider(REASON) from None
+        if getattr(spider, "resumed", None) is not None:  # rows stored before the kill count
+            for path in run_part_files(self.store, spider.run_id):
+                name = path.relative_to(self.store).parts[0]
+                self.count(f"store/rows/{name}", pq.ParquetFile(path).metadata.num_rows)
+                self.count(f"store/files/{name}")
 
-    def process_item(self, item: OlmItem) -> OlmItem:
+    def process_item(self, item: OlmItem | ListingDone) -> OlmItem | ListingDone:
+        if isinstance(item, ListingDone):
+            self.checkpoint(item.label)
+            return item
         name = item.dataset.name
         if self.failure is not None:
             self.count(f"store/lost/{name}")
@@ -57,6 +69,7 @@ class ParquetStorePipeline(Stage):
                 snapshot_date=spider.snapshot_date,
                 run_id=spider.run_id,
                 rows_per_file=self.rows_per_file,
+                resume=getattr(spider, "resumed", None) is not None,
             )
             self.writers[name] = writer
         try:
@@ -78,6 +91,20 @@ class ParquetStorePipeline(Stage):
                 self.written(writer, writer.flush())
             except StoreWriteError as exc:
                 self.lost(writer, str(exc))
+
+    def checkpoint(self, label: str) -> None:
+        """Every row yielded before listing *label*'s marker goes to a part file; then the
+        listing is journaled as done (a resumed crawl will not read it again)."""
+        if self.failure is not None:
+            return
+        for writer in self.writers.values():
+            try:
+                self.written(writer, writer.flush())
+            except StoreWriteError as exc:
+                self.lost(writer, str(exc))
+                stop_crawl(self.crawler, REASON, str(exc))
+                return
+        self.crawler.spider.listing_stored(label)
 
     # -- bookkeeping -----------------------------------------------------------------------------
 

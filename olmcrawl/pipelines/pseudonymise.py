@@ -9,7 +9,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmstats.errors import InputError
 from olmstats.items import OlmItem, ProfileItem
 from olmstats.pseudonym import KEY_ENV, PROJECT, USER, Pseudonymiser
@@ -36,6 +36,7 @@ class PseudonymisePipeline(Stage):
         self.crawler.spider.logger.error(message)
         raise CloseSpider("no_pseudonym_key")
 
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         assert self.pseudonymise is not None
         platform = item.platform

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Self
+import functools
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from olmcrawl.base.journal import ListingDone
 from olmstats.items import OlmItem
+
+StageT = TypeVar("StageT", bound="Stage")
+
+
+def passes_markers(
+    process_item: Callable[[StageT, OlmItem], OlmItem],
+) -> Callable[[StageT, Any], Any]:
+    """A stage's process_item that hands a listing checkpoint (not an item) on untouched."""
+
+    @functools.wraps(process_item)
+    def wrapper(self: StageT, item: Any) -> Any:
+        if isinstance(item, ListingDone):
+            return item
+        return process_item(self, item)
+
+    return wrapper
 
 
 class Stage:

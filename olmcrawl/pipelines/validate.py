@@ -18,7 +18,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from olmcrawl.pipelines.stage import Stage
+from olmcrawl.pipelines.stage import Stage, passes_markers
 from olmstats.items import JobItem, OlmItem, ProfileItem
 from olmstats.platforms import platform
 from olmstats.schema import CLOCK_SKEW_SECONDS, EARLIEST_DATE, JOBS, PROFILES, Dataset
@@ -68,6 +68,7 @@ def native_id(value: Any, kind: str) -> str | None:
 
 
 class ValidatePipeline(Stage):
+    @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         if item.native_id is None or item.native_id == "":
             raise self.drop(item, "missing_id")

@@ -106,12 +106,14 @@ def run_spiders(
     overrides: dict[str, Any],
     *,
     one_per_platform: bool = False,
+    crawl_settings: list[dict[str, Any]] | None = None,
 ) -> list[CrawlResult]:
     """Run each (spider name, arguments) concurrently in one Scrapy process; block until done.
 
     With *one_per_platform*, the crawls of one platform run one after the other (in the order
     given) and only crawls of different platforms overlap: each crawler has its own downloader,
-    so two crawls of one host side by side would send it twice its polite rate."""
+    so two crawls of one host side by side would send it twice its polite rate.
+    *crawl_settings* (one dict per job) adds settings to that crawl alone (its job directory)."""
     settings = project_settings(overrides)
     for name, _ in jobs:
         check_spider(name, settings)
@@ -119,6 +121,9 @@ def run_spiders(
 
     process = CrawlerProcess(settings)  # LOG_ENABLED=False: a NullHandler, a quiet terminal
     crawlers = [process.create_crawler(name) for name, _ in jobs]
+    for crawler, extra in zip(crawlers, crawl_settings or [{}] * len(jobs), strict=True):
+        for setting_name, value in extra.items():
+            crawler.settings.set(setting_name, value, priority="cmdline")
     attempted: set[int] = {id(c) for c in crawlers} if not one_per_platform else set()
     if not one_per_platform:
         for crawler, (_, arguments) in zip(crawlers, jobs, strict=True):

@@ -66,6 +66,10 @@ def crawl(
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: time, spider, random suffix).")
     ] = None,
+    job_dir: Annotated[
+        Path | None,
+        typer.Option(help="Resumable: keep a journal here; a killed crawl resumes from it."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show live progress.")] = True,
     level: Annotated[
         str | None,
@@ -85,6 +89,7 @@ def crawl(
 
     overrides: dict[str, object] = {
         "OLM_STORE": str(store),
+        **({"OLM_JOB_DIR": str(job_dir)} if job_dir else {}),
         "OLM_PROGRESS": progress and sys.stderr.isatty(),
         **log_level(level),
         **parse_settings(setting),

@@ -111,11 +111,26 @@ def plan_run(
                 [(c.spider, dict(c.arguments)) for c in checked.crawls],
                 overrides,
                 one_per_platform=True,
+                crawl_settings=[
+                    {"OLM_JOB_DIR": str(job_dir(store, checked, c)), "CONCURRENT_ITEMS": 1}
+                    for c in checked.crawls
+                ],
             )
     except PlanRunningError as exc:
         sys.stderr.write(f"olm: error: {exc}\n")
         raise typer.Exit(EXIT_PLAN_RUNNING) from None
     raise typer.Exit(report(results))
+
+
+def job_dir(store: Path, plan: Any, crawl: Any) -> Path:
+    """The job directory of one crawl of a plan: a killed crawl resumes from it next run."""
+    import hashlib
+    import json
+
+    from olmstats.store.layout import PLANS_DIR
+
+    key = hashlib.sha256(json.dumps(crawl.arguments, sort_keys=True).encode()).hexdigest()[:10]
+    return store / PLANS_DIR / plan.name / "jobs" / f"{crawl.spider}-{key}"
 
 
 def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object]) -> None:

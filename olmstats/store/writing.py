@@ -164,7 +164,10 @@ class PartWriter:
         snapshot_date: date,
         run_id: str,
         rows_per_file: int = 50_000,
+        resume: bool = False,
     ) -> None:
+        """With *resume*, the run's part files already in the partition (a resumed crawl)
+        count as written: numbering goes on after them and their keys are not taken again."""
         if (
             isinstance(rows_per_file, bool)
             or not isinstance(rows_per_file, int)
@@ -189,6 +192,21 @@ class PartWriter:
         self._keys: set[Any] = set()
         self._buffer: dict[str, list[Any]] = {name: [] for name in self._columns}
         self._buffered = 0
+        if resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        prefix = f"part-{self.run_id}-"
+        mine = sorted(
+            p
+            for p in (self.directory.glob(f"{prefix}*.parquet") if self.directory.is_dir() else ())
+            if p.name[len(prefix) : -len(".parquet")].isdigit()
+        )
+        for path in mine:
+            keys = pl.read_parquet(path, columns=[self._key], hive_partitioning=False)[self._key]
+            self._keys.update(keys.to_list())
+            self.rows_written += keys.len()
+        self.files = mine
 
     @property
     def buffered(self) -> int:

@@ -82,6 +82,14 @@ class FreelancerApiSpider(PagedListingSpider):
     async def start_listing(self) -> AsyncIterator[scrapy.Request]:
         self.skills_by_name: dict[str, dict[str, Any]] = {}
         self.country_names: dict[str, str] = {}
+        if self.resumed is not None and self.resumed.lookups:  # the lists read before the kill
+            self.skills_by_name = self.resumed.lookups.get("skills_by_name", {})
+            self.country_names = self.resumed.lookups.get("country_names", {})
+            if self.skill_names:
+                self.drop_same_skills()
+            for request in self.first_pages():
+                yield request
+            return
         if self.skill_names:
             yield self.bootstrap_request(
                 self.api_url("projects/0.1/jobs/"), self.parse_skill_list, "the skill list"
@@ -91,6 +99,9 @@ class FreelancerApiSpider(PagedListingSpider):
         else:
             for request in self.first_pages():
                 yield request
+
+    def lookups(self) -> dict[str, Any]:
+        return {"skills_by_name": self.skills_by_name, "country_names": self.country_names}
 
     def country_list_request(self) -> scrapy.Request:
         return self.bootstrap_request(
