@@ -166,25 +166,19 @@ def run_spiders(
             stats = crawler.stats.get_stats()
         except RuntimeError:  # the crawler never started
             stats = {}
-        if spider is None and id(crawler) not in attempted:
-            results.append(
-                CrawlResult(
-                    name,
-                    arguments.get("run_id", "-"),
-                    str(Outcome.incomplete),
-                    "not_started",
-                    ["not started: the plan was stopped before this crawl's turn"],
-                )
-            )
-            continue
         if spider is None:
+            stopped_first = id(crawler) not in attempted  # the plan stopped before its turn
             results.append(
                 CrawlResult(
                     name,
                     arguments.get("run_id", "-"),
-                    str(Outcome.failed),
+                    str(Outcome.incomplete if stopped_first else Outcome.failed),
                     "not_started",
-                    ["the spider could not be created (see --log-level ERROR)"],
+                    [
+                        "not started: the plan was stopped before this crawl's turn"
+                        if stopped_first
+                        else "the spider could not be created (see --log-level ERROR)"
+                    ],
                 )
             )
             continue

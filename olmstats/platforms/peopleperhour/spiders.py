@@ -57,15 +57,16 @@ def parse_categories(text: str | None) -> list[str | None]:
     return slugs
 
 
-class PeoplePerHourJobsSpider(EmbeddedStateSpider):
-    name = "peopleperhour_jobs"
-    #: What the offline start test and the live contract test crawl.
-    example_arguments: ClassVar[dict[str, str]] = {"categories": "technology-programming"}
+class CategoryPages:
+    """What both PeoplePerHour spiders share: listings by category path under ``root``, paged
+    with ``?page=N`` only (robots.txt allows nothing else)."""
+
+    root = ""
+    accepted_arguments = frozenset({"categories", "max_pages"})
     platform = PLATFORM.name
     custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
-    accepted_arguments = frozenset({"categories", "max_pages"})
-    state_marker = STATE
-    content_marker = b"window.PPHReact.initialState"
+    #: What the offline start test and the live contract test crawl.
+    example_arguments: ClassVar[dict[str, str]] = {"categories": "technology-programming"}
 
     def parse_arguments(
         self, categories: str | None = None, max_pages: str | None = None, **extra: str
@@ -84,13 +85,20 @@ class PeoplePerHourJobsSpider(EmbeddedStateSpider):
     def listing_filters(self) -> list[Filters]:
         return [{"category": category} for category in self.categories]
 
-    async def start_listing(self):
+    async def start_listing(self) -> Any:
         for request in self.first_pages():
             yield request
 
     def page_url(self, filters: Filters, page: int) -> str:
-        path = "/freelance-jobs" + (f"/{filters['category']}" if filters["category"] else "")
+        path = self.root + (f"/{filters['category']}" if filters["category"] else "")
         return self.base_url + path + (f"?page={page + 1}" if page else "")
+
+
+class PeoplePerHourJobsSpider(CategoryPages, EmbeddedStateSpider):
+    name = "peopleperhour_jobs"
+    root = "/freelance-jobs"
+    state_marker = STATE
+    content_marker = b"window.PPHReact.initialState"
 
     def entries_from_state(self, state: Any) -> tuple[list[Any], int | None, Any]:
         try:
@@ -124,7 +132,7 @@ class PeoplePerHourJobsSpider(EmbeddedStateSpider):
         )
 
 
-class PeoplePerHourProfilesSpider(PagedListingSpider):
+class PeoplePerHourProfilesSpider(CategoryPages, PagedListingSpider):
     """The freelancer directory, ``/hire-freelancers[/<category>[/<skill>]]?page=N``.
 
         scrapy crawl peopleperhour_profiles -a categories=technology-programming
@@ -136,37 +144,8 @@ class PeoplePerHourProfilesSpider(PagedListingSpider):
     """
 
     name = "peopleperhour_profiles"
-    #: What the offline start test and the live contract test crawl.
-    example_arguments: ClassVar[dict[str, str]] = {"categories": "technology-programming"}
-    platform = PLATFORM.name
-    custom_settings: ClassVar[dict[str, Any]] = dict(PLATFORM.settings)
-    accepted_arguments = frozenset({"categories", "max_pages"})
+    root = "/hire-freelancers"
     content_marker = b"freelancer-card"
-
-    def parse_arguments(
-        self, categories: str | None = None, max_pages: str | None = None, **extra: str
-    ) -> None:
-        self.categories = parse_categories(categories)
-        self.max_pages = parse_max_pages(max_pages)
-
-    @property
-    def base_url(self) -> str:
-        return PLATFORM.base_url(self.settings)
-
-    @property
-    def page_size(self) -> int:
-        return self.settings.getint("PEOPLEPERHOUR_PAGE_SIZE")
-
-    def listing_filters(self) -> list[Filters]:
-        return [{"category": category} for category in self.categories]
-
-    async def start_listing(self):
-        for request in self.first_pages():
-            yield request
-
-    def page_url(self, filters: Filters, page: int) -> str:
-        path = "/hire-freelancers" + (f"/{filters['category']}" if filters["category"] else "")
-        return self.base_url + path + (f"?page={page + 1}" if page else "")
 
     def read_page(self, response: Response) -> tuple[list[Any], int | None, Any]:
         text = response.text
