@@ -35,8 +35,8 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -266,34 +266,57 @@ class PlanRunningError(InputError):
 
 
 @contextmanager
-def plan_lock(store: Path | str, plan: Plan) -> Iterator[Path]:
-    """Hold *plan*'s lock in *store* (``plans/<name>.lock``) for the duration, or raise
-    :class:`PlanRunningError` naming the holder. The lock is an ``flock`` on the open file: the
-    kernel releases it when the holder exits, however it exits (SIGKILL included), so a
-    stale lock file never blocks the next run."""
-    from olmstats.store.layout import PLANS_DIR
-
-    folder = Path(store) / PLANS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{plan.name}.lock"
-    handle = path.open("a+", encoding="utf-8")  # held for the whole block
+def held_lock(path: Path, busy: str, holder: dict[str, Any]) -> Iterator[Path]:
+    """Hold an ``flock`` on *path* for the duration, or raise :class:`PlanRunningError` with
+    *busy* and what the holder wrote there. The kernel releases the lock when the holder
+    exits, however it exits (SIGKILL included), so a stale lock file never blocks anyone."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")  # held for the whole block
+    except OSError:  # a store that cannot be written: the crawl itself reports it, in full
+        yield path
+        return
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             try:
-                holder = json.loads(handle.read() or "{}")
+                found = json.loads(handle.read() or "{}")
             except ValueError:
-                holder = {}
-            raise PlanRunningError(
-                f"plan {plan.name} is still running (pid {holder.get('pid', '?')}, started "
-                f"{holder.get('started_at', '?')}): not starting another"
-            ) from None
+                found = {}
+            told = ", ".join(f"{k} {v}" for k, v in found.items()) or "holder unknown"
+            raise PlanRunningError(f"{busy} ({told}): not starting another") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "started_at": datetime.now(UTC).isoformat()}))
+        handle.write(
+            json.dumps({"pid": os.getpid(), **holder, "started": datetime.now(UTC).isoformat()})
+        )
         handle.flush()
         yield path
     finally:
         handle.close()  # releases the lock
+
+
+def plan_lock(store: Path | str, plan: Plan) -> Any:
+    """*plan*'s lock in *store* (``plans/<name>.lock``): one run of a plan at a time."""
+    from olmstats.store.layout import PLANS_DIR
+
+    path = Path(store) / PLANS_DIR / f"{plan.name}.lock"
+    return held_lock(path, f"plan {plan.name} is still running", {"plan": plan.name})
+
+
+@contextmanager
+def platform_locks(store: Path | str, platforms: Sequence[str], holder: str) -> Iterator[None]:
+    """Hold every platform's lock in *store* (``plans/platform-<name>.lock``): one process at a
+    time crawls a platform into a store, so that a plan and an ``olm crawl`` of one host never
+    add up to twice its polite rate. (Across machines, use one scheduler.)"""
+    from olmstats.store.layout import PLANS_DIR
+
+    with ExitStack() as stack:
+        for name in sorted(set(platforms)):
+            path = Path(store) / PLANS_DIR / f"platform-{name}.lock"
+            stack.enter_context(
+                held_lock(path, f"{name} is being crawled into {store}", {"by": holder})
+            )
+        yield

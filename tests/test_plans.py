@@ -402,3 +402,46 @@ def test_a_stopped_plan_starts_nothing_more_and_says_so(tmp_path, replay):
     assert "not started: the plan was stopped before this crawl's turn" in lines[1]
     spiders = {json.loads(p.read_text())["spider"] for p in (tmp_path / "store/runs").glob("*")}
     assert spiders == {"freelancer_profiles"}  # no record for a crawl that never started
+
+
+@pytest.mark.slow
+def test_one_process_at_a_time_crawls_a_platform_into_a_store(tmp_path, replay):
+    """A plan crawling Freelancer.com and an olm crawl of it into the same store would add up
+    to twice the host's polite rate: the second is refused, names the first, exits 6."""
+    from olmstats.plans import platform_locks
+
+    store = tmp_path / "store"
+    with ReplayServer(replay) as server:
+        with platform_locks(store, ["freelancer"], "plan test"):
+            crawl = run_olm(
+                "crawl",
+                "freelancer_profiles",
+                "--country",
+                "PK",
+                *replay_settings_for(server, store),
+            )
+            guru = run_olm(
+                "crawl",
+                "guru_jobs",
+                "--max-pages",
+                "1",
+                "--base-url",
+                server.url,
+                "--store",
+                str(store),
+                "--no-progress",
+            )
+        assert crawl.returncode == 6 and crawl.stderr.count("\n") == 1, crawl.stderr
+        assert "freelancer is being crawled into" in crawl.stderr and "plan test" in crawl.stderr
+        assert guru.returncode != 6  # another platform is not held (it fails here: no Guru)
+        assert not (store / "runs").exists() or not list((store / "runs").glob("*freelancer*"))
+        after = run_olm(
+            "crawl", "freelancer_profiles", "--country", "PK", *replay_settings_for(server, store)
+        )
+    assert after.returncode == 0, after.stderr
+
+
+def replay_settings_for(server, store):
+    from tests.conftest import replay_settings
+
+    return replay_settings(server.url, store)

@@ -138,7 +138,16 @@ def crawl(
     Pseudonymiser(key)  # validates the key
     check_zyte()
     check_politeness(settings, descriptor)
-    raise typer.Exit(report(run_spiders([(spider, arguments)], overrides)))
+    from olmstats.cli.plan_commands import EXIT_PLAN_RUNNING
+    from olmstats.plans import PlanRunningError, platform_locks
+
+    try:
+        with platform_locks(store, [descriptor.name], f"olm crawl {spider}"):
+            results = run_spiders([(spider, arguments)], overrides)
+    except PlanRunningError as exc:
+        sys.stderr.write(f"olm: error: {exc}\n")
+        raise typer.Exit(EXIT_PLAN_RUNNING) from None
+    raise typer.Exit(report(results))
 
 
 @app.command("import")

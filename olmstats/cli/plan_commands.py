@@ -25,7 +25,8 @@ from olmstats.errors import InputError
 plan_app = typer.Typer(help="Crawl plans: check one, run one.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
-#: Exit code of a plan run that did not start because the previous run still holds the lock.
+#: Exit code of a run that did not start because another holds its lock (the plan's, or a
+#: platform's: one process at a time crawls a platform into a store).
 EXIT_PLAN_RUNNING = 6
 
 PlanArgument = Annotated[Path, typer.Argument(help="The plan (a TOML file; see plans/demo.toml).")]
@@ -75,7 +76,7 @@ def plan_run(
     """Run a plan's crawls now, into the store, under the plan's lock (here, or on scrapyd)."""
     from olmstats.cli.crawl import check_spider, project_settings, report, run_spiders
     from olmstats.cli.crawling import check_politeness, check_zyte
-    from olmstats.plans import PlanRunningError, load_plan, plan_lock
+    from olmstats.plans import PlanRunningError, load_plan, plan_lock, platform_locks
     from olmstats.platforms import platform
     from olmstats.pseudonym import KEY_ENV, Pseudonymiser
 
@@ -106,7 +107,10 @@ def plan_run(
         check_politeness(settings, descriptor)
     store.mkdir(parents=True, exist_ok=True)
     try:
-        with plan_lock(store, checked):
+        with (
+            plan_lock(store, checked),
+            platform_locks(store, checked.platforms, f"plan {checked.name}"),
+        ):
             results = run_spiders(
                 [(c.spider, dict(c.arguments)) for c in checked.crawls],
                 overrides,
@@ -137,7 +141,7 @@ def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object
     """Schedule the plan's crawls on scrapyd, one per platform at a time, and report each
     from the run record it wrote (found by its scrapyd job id in *store*)."""
     from olmstats.cli.crawl import report
-    from olmstats.plans import PlanRunningError, plan_lock
+    from olmstats.plans import PlanRunningError, plan_lock, platform_locks
     from olmstats.scrapyd import ScrapydClient
     from olmstats.store.runs import EXIT_CODES
 
@@ -150,7 +154,7 @@ def _run_on_scrapyd(plan: Any, url: str, store: Path, settings: dict[str, object
     store.mkdir(parents=True, exist_ok=True)
     forwarded = {**settings, "OLM_STORE": str(store.resolve()), "OLM_PLAN": plan.name}
     try:
-        with plan_lock(store, plan):
+        with plan_lock(store, plan), platform_locks(store, plan.platforms, f"plan {plan.name}"):
             results = client.run_chains(plan.chains(), forwarded, store)
     except PlanRunningError as exc:
         sys.stderr.write(f"olm: error: {exc}\n")
