@@ -117,7 +117,10 @@ def full_country_table(
     )
     notes = [
         "tenure_pct_per_year: % change of the asking rate per year of tenure within the country "
-        "(occupation fixed effects, reviews controlled, HC1; under 30 profiles suppressed)."
+        "(occupation fixed effects, reviews held fixed: the direct gradient, HC1; under 30 "
+        "profiles suppressed); a cross-sectional gradient among listed profiles (survivors; "
+        "tenure also marks the entry cohort), not a career (olm progression shows the total "
+        "beside it)."
         if dated
         else "tenure_pct_per_year: empty - no profile here has a registration date (the "
         "platforms selected do not show one; see `olm platforms`).",

@@ -7,7 +7,10 @@ fixed-effects regression of the log asking rate (US$) fitted by :func:`olmstats.
 - ``rate_progression``: the log-linear slope, within country and occupation,
   ``log_rate ~ tenure_years + log2_reviews | country + occupation``, reported as log points
   and as "% per year" (tenure) or "% per doubling of reviews" = 100·(e^b − 1). Pooled models
-  cluster by country; one-country models use HC1.
+  cluster by country; one-country models use HC1. That is the *direct* gradient (the other
+  measure held fixed); ``control=False`` gives the *total*, and ``progression_effects`` both
+  side by side. Both are cross-sectional gradients among listed profiles (survivors; tenure
+  also marks the entry cohort), not careers.
 - ``rate_curve``: a piecewise version, one coefficient per experience band relative to the
   first band, with the same controls.
 - ``rate_quantiles``: median and quartiles of the rate per experience band (no model), with the
@@ -129,20 +132,32 @@ def rate_progression(
     by: str | Sequence[str] | None = None,
     experience: str = "tenure",
     min_count: int = DEFAULT_MIN_COUNT,
+    control: bool = True,
 ) -> pl.DataFrame:
-    """Slope of the log asking rate on experience, per group (or pooled), with uncertainty."""
+    """Slope of the log asking rate on experience, per group (or pooled), with uncertainty.
+
+    With *control* (the default) the other experience measure is held fixed: the **direct**
+    gradient (tenure at equal reviews). Without, the **total** gradient (tenure, letting
+    reviews come with it), on the same profiles (those with both measures). Both are
+    cross-sectional gradients among listed profiles, not the growth of a career: a directory
+    lists those who stayed (survivors), and tenure also marks the cohort a profile entered
+    with (:func:`panel_growth` gives the within-profile estimate where the store has panels).
+    """
     profiles = profiles_input(profiles, "registration_date", "reviews")
     check_min_count(min_count)
     exp = _experience(experience)
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
+    controls = [other] if control else []
     if group == "country":  # one regression per country, all at once, one pass over the data
-        lazy = with_experience(_latest(profiles)).select(
-            "country", "occupation", "log_rate", exp.variable, other
+        lazy = (
+            with_experience(_latest(profiles))
+            .select("country", "occupation", "log_rate", exp.variable, other)
+            .filter(pl.col(other).is_not_null())  # the same profiles with or without control
         )
         if lazy.select(pl.col("log_rate").count()).collect().item() == 0:
             raise InputError("no profile has an hourly rate: nothing to estimate")
-        return _finish_slopes(_country_slopes(lazy, exp, other, min_count), group)
+        return _finish_slopes(_country_slopes(lazy, exp, controls, min_count), group)
     data = _cross_section(profiles)
     rows = []
     subsets = (
@@ -153,7 +168,7 @@ def rate_progression(
     for key, subset in subsets:
         label = key[0] if isinstance(key, tuple) else key
         fixed, vcov = _model(group, subset["country"].n_unique())
-        formula = f"log_rate ~ {exp.variable} + {other} | {fixed}"
+        formula = f"log_rate ~ {' + '.join([exp.variable, *controls])} | {fixed}"
         usable = subset.drop_nulls(["log_rate", exp.variable, other])
         row = {name: None for name in _SLOPE_SCHEMA} | {
             "group": label,
@@ -206,10 +221,10 @@ def _finish_slopes(table: pl.DataFrame, group: str | None) -> pl.DataFrame:
 
 
 def _country_slopes(
-    data: pl.LazyFrame, exp: Experience, other: str, min_count: int
+    data: pl.LazyFrame, exp: Experience, controls: list[str], min_count: int
 ) -> pl.DataFrame:
-    """Per country, ``log_rate ~ experience + other | occupation`` with HC1: equal to one feols
-    per country, computed for all countries at once (olmstats.estimation.grouped)."""
+    """Per country, ``log_rate ~ experience + controls | occupation`` with HC1: equal to one
+    feols per country, computed for all countries at once (olmstats.estimation.grouped)."""
     from olmstats.estimation.grouped import grouped_ols
 
     fits = grouped_ols(
@@ -217,7 +232,7 @@ def _country_slopes(
         group="country",
         absorb="occupation",
         outcome="log_rate",
-        regressors=[exp.variable, other],
+        regressors=[exp.variable, *controls],
     ).filter(pl.col("term") == exp.variable)
     enough = pl.col("n_obs") >= min_count
     return fits.select(
@@ -236,6 +251,42 @@ def _country_slopes(
         .then(pl.lit(f"suppressed: fewer than {min_count} profiles with a rate"))
         .otherwise(pl.col("note")),
     ).sort(["n_obs", "group"], descending=[True, False])
+
+
+SURVIVORSHIP_CAVEAT = (
+    "Cross-sectional gradients among listed profiles, not careers: a directory lists those who "
+    "stayed (survivors), and tenure also marks the cohort a profile entered with; where the "
+    "store holds several snapshots, --view panel gives the within-profile growth."
+)
+
+
+def progression_effects(
+    profiles: pl.LazyFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    experience: str = "tenure",
+    min_count: int = DEFAULT_MIN_COUNT,
+) -> pl.DataFrame:
+    """The total and the direct gradient of the rate on *experience*, side by side: one row
+    per group with ``total_*`` (the other measure not held fixed) and ``direct_*`` (held
+    fixed) estimates, % and intervals, on the same profiles. See :func:`rate_progression`."""
+    direct = rate_progression(
+        profiles, by=by, experience=experience, min_count=min_count, control=True
+    )
+    total = rate_progression(
+        profiles, by=by, experience=experience, min_count=min_count, control=False
+    )
+    key = direct.columns[0]
+    measured = ["estimate", "std_error", "conf_low", "conf_high", "percent"]
+    measured += ["percent_low", "percent_high"]
+    return total.select(
+        key, "experience", "unit", "n_obs", *(pl.col(c).alias(f"total_{c}") for c in measured)
+    ).join(
+        direct.select(key, *(pl.col(c).alias(f"direct_{c}") for c in measured), "vcov", "note"),
+        on=key,
+        how="left",
+        maintain_order="left",
+    )
 
 
 def rate_curve(

@@ -356,14 +356,17 @@ def progression(
     group_label = by or "group"
     with _status(fmt, "Estimating…"):
         if view is View.slopes:
-            table = prog.rate_progression(
+            table = prog.progression_effects(
                 profiles, by=by, experience=experience, min_count=min_count
             )
+            other = "reviews" if exp.name == "tenure" else "tenure"
             formatter, about = (
-                display.slopes,
+                display.effects,
                 (
-                    f"OLS of log asking rate (US$) on {exp.name} with the other experience measure "
-                    "as control, within country and occupation; % = 100(e^b − 1)."
+                    f"OLS of log asking rate (US$) on {exp.name} within country and occupation, "
+                    f"% = 100(e^b − 1): total (the {other} that come with {exp.name} not held "
+                    f"fixed) and direct ({other} held fixed), on the same profiles. "
+                    + prog.SURVIVORSHIP_CAVEAT
                 ),
             )
         elif view is View.curve:

@@ -59,6 +59,21 @@ def slopes(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def effects(table: pl.DataFrame) -> pl.DataFrame:
+    return table.select(
+        pl.col(table.columns[0]),
+        pl.col("n_obs").alias("profiles"),
+        with_interval("total_percent", "total_percent_low", "total_percent_high", percent).alias(
+            "total (95% CI)"
+        ),
+        with_interval("direct_percent", "direct_percent_low", "direct_percent_high", percent).alias(
+            "direct (95% CI)"
+        ),
+        pl.col("unit"),
+        pl.coalesce(pl.col("note"), pl.col("vcov")).alias("standard errors / note"),
+    )
+
+
 def curve(table: pl.DataFrame) -> pl.DataFrame:
     return table.select(
         "band",
