@@ -45,7 +45,7 @@ from olmstats.estimation.cells import categorical_ols
 from olmstats.inputs import check_min_count, check_positive, check_window, profiles_input
 from olmstats.order_statistics import bootstrap_medians, grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
-from olmstats.summary import _materialise_latest, _window
+from olmstats.summary import materialise_latest, snapshot_window
 
 INDICES = ("nominal", "ppp", "local", "platform")
 DEFAULT_HOURS = 2000.0
@@ -163,8 +163,8 @@ def relative_earnings(
     check_window(since, until)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 20:
         raise InputError(f"draws must be a whole number of at least 20, got {draws!r}")
-    people = _materialise_latest(
-        _window(profiles, since, until),
+    people = materialise_latest(
+        snapshot_window(profiles, since, until),
         "profile_id",
         [
             "country",

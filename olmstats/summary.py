@@ -58,6 +58,21 @@ DEFINITIONS = (
 )
 
 
+def rate_columns(min_count: int) -> dict[str, pl.Expr]:
+    """The table's profile and rate columns from grouped_order_statistics' ``rows``, ``n``,
+    quartiles and median interval, cells under *min_count* rated profiles suppressed."""
+    rated = pl.col("n")
+    return {
+        "profiles": pl.col("rows"),
+        "profiles_with_rate": rated,
+        "rate_p25_usd": suppressed(pl.col("q0.25"), rated, min_count),
+        "rate_median_usd": suppressed(pl.col("q0.5"), rated, min_count),
+        "rate_p75_usd": suppressed(pl.col("q0.75"), rated, min_count),
+        "rate_median_ci_low": suppressed(pl.col("ci_low"), rated, min_count),
+        "rate_median_ci_high": suppressed(pl.col("ci_high"), rated, min_count),
+    }
+
+
 def latest_per(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
     """Each entity's most recent observation (latest snapshot, then fetch time, then run id)."""
     return frame.sort("snapshot_date", "observed_at", "run_id").unique(
@@ -92,12 +107,12 @@ def latest_rows(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
     return frame.filter(recency == recency.max().over("platform", key))
 
 
-def _materialise_latest(frame: pl.LazyFrame, key: str, columns: list[str]) -> pl.DataFrame:
+def materialise_latest(frame: pl.LazyFrame, key: str, columns: list[str]) -> pl.DataFrame:
     """The *columns* of each entity's latest observation, collected once."""
     return latest_rows(frame, key).select(columns).collect()
 
 
-def _window(frame: pl.LazyFrame, since: date | None, until: date | None) -> pl.LazyFrame:
+def snapshot_window(frame: pl.LazyFrame, since: date | None, until: date | None) -> pl.LazyFrame:
     if since is not None:
         frame = frame.filter(pl.col("snapshot_date") >= since)
     if until is not None:
@@ -144,19 +159,18 @@ def country_summary(
     check_min_count(min_count)
     check_window(since, until)
     _check_filters(countries, occupations_filter)
-    window = _window(profiles, since, until)
+    window = snapshot_window(profiles, since, until)
     if occupations_filter:
         window = window.filter(pl.col("occupation").is_in(list(occupations_filter)))
     if countries:
         window = window.filter(pl.col("country").is_in(list(countries)))
-    people_frame = _materialise_latest(
+    people_frame = materialise_latest(
         window,
         "profile_id",
         ["platform", "country", "hourly_rate_usd", "occupation", "snapshot_date", "run_id"],
     )
     people = people_frame.lazy()
 
-    rated = pl.col("n")
     if platform_weights is None:
         rates = grouped_order_statistics(
             people, "country", "hourly_rate_usd", keys=list(country_table.countries())
@@ -183,25 +197,19 @@ def country_summary(
             "snapshot_first",
             "snapshot_last",
             "snapshots",
-            profiles=pl.col("rows"),
-            profiles_with_rate=rated,
-            rate_p25_usd=suppressed(pl.col("q0.25"), rated, min_count),
-            rate_median_usd=suppressed(pl.col("q0.5"), rated, min_count),
-            rate_p75_usd=suppressed(pl.col("q0.75"), rated, min_count),
-            rate_median_ci_low=suppressed(pl.col("ci_low"), rated, min_count),
-            rate_median_ci_high=suppressed(pl.col("ci_high"), rated, min_count),
+            **rate_columns(min_count),
         )
     )
     top = _top_occupations(people, min_count, platform_weights)
     frames = [supply, top]
     if jobs is not None:
-        demand = _window(jobs, since, until)
+        demand = snapshot_window(jobs, since, until)
         if occupations_filter:
             demand = demand.filter(pl.col("occupation").is_in(list(occupations_filter)))
         demand = demand.filter(pl.col("employer_country").is_not_null())
         if countries:
             demand = demand.filter(pl.col("employer_country").is_in(list(countries)))
-        demand = _materialise_latest(demand, "job_id", ["employer_country"]).lazy()
+        demand = materialise_latest(demand, "job_id", ["employer_country"]).lazy()
         frames.append(demand.group_by(country=pl.col("employer_country")).agg(jobs_posted=pl.len()))
     supply_df, top_df, *rest = pl.collect_all(frames)
     table = supply_df.join(top_df, on="country", how="left")
@@ -287,13 +295,12 @@ def platform_summary(
     check_window(since, until)
     frames = []
     if profiles is not None:
-        people = _materialise_latest(
-            _window(profiles_input(profiles), since, until),
+        people = materialise_latest(
+            snapshot_window(profiles_input(profiles), since, until),
             "profile_id",
             ["platform", "country", "hourly_rate_usd", "snapshot_date", "run_id"],
         )
         rates = grouped_order_statistics(people, "platform", "hourly_rate_usd")
-        rated = pl.col("n")
         frames.append(
             people.group_by("platform")
             .agg(
@@ -307,18 +314,12 @@ def platform_summary(
                 "worker_countries",
                 "snapshot_first",
                 "snapshot_last",
-                profiles=pl.col("rows"),
-                profiles_with_rate=rated,
-                rate_p25_usd=suppressed(pl.col("q0.25"), rated, min_count),
-                rate_median_usd=suppressed(pl.col("q0.5"), rated, min_count),
-                rate_p75_usd=suppressed(pl.col("q0.75"), rated, min_count),
-                rate_median_ci_low=suppressed(pl.col("ci_low"), rated, min_count),
-                rate_median_ci_high=suppressed(pl.col("ci_high"), rated, min_count),
+                **rate_columns(min_count),
             )
         )
     if jobs is not None:
-        work = _materialise_latest(
-            _window(jobs_input(jobs), since, until),
+        work = materialise_latest(
+            snapshot_window(jobs_input(jobs), since, until),
             "job_id",
             ["platform", "employer_country", "snapshot_date"],
         )

@@ -138,7 +138,7 @@ def _vcov_kind(vcov: VcovSpec) -> tuple[str, str | None]:
     raise InputError(f"vcov must be 'iid', 'hetero' or {{'CRV1': column}}, got {vcov!r}")
 
 
-def _codes(column: pl.Series) -> np.ndarray:
+def category_codes(column: pl.Series) -> np.ndarray:
     """Dense 0..G-1 integer codes of a column's values (in order of value for integers).
 
     Integers in a range not much wider than the data go through a lookup table (linear time);
@@ -189,14 +189,14 @@ def feols(
             "non-finite value in a column the formula uses"
         )
 
-    codes = [_codes(frame[f"__fe_{j}"]) for j in range(len(spec.fixed_effects))]
+    codes = [category_codes(frame[f"__fe_{j}"]) for j in range(len(spec.fixed_effects))]
     n_singletons = 0
     if codes and fixef_rm == "singleton":
         drop = singleton_mask(codes)
         n_singletons = int(drop.sum())
         if n_singletons:
             frame = frame.filter(pl.Series(~drop))
-            codes = [_codes(frame[f"__fe_{j}"]) for j in range(len(spec.fixed_effects))]
+            codes = [category_codes(frame[f"__fe_{j}"]) for j in range(len(spec.fixed_effects))]
 
     names, regressors = _design(spec, frame)
     y = frame["__y"].to_numpy().astype(np.float64)
@@ -229,7 +229,7 @@ def feols(
         fit = model.fit(cov_type="HC1")
     else:
         same = [j for j, fe in enumerate(spec.fixed_effects) if fe == cluster]
-        groups = codes[same[0]] if same else _codes(frame["__cluster"])
+        groups = codes[same[0]] if same else category_codes(frame["__cluster"])
         n_clusters = int(groups.max()) + 1
         if n_clusters < 2:
             raise InputError(f"clustering needs at least 2 clusters; {cluster} has 1")

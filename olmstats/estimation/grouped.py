@@ -18,7 +18,7 @@ import polars as pl
 from scipy import stats
 
 from olmstats.errors import InputError
-from olmstats.estimation.feols import _codes
+from olmstats.estimation.feols import category_codes
 
 
 def _labelled_codes(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
@@ -46,7 +46,7 @@ def grouped_ols(
     if data.is_empty():
         raise InputError(f"no complete rows of {outcome}, {', '.join(names)}, {absorb}")
     labels, g = _labelled_codes(data[group])
-    a = _codes(data[absorb])
+    a = category_codes(data[absorb])
     n_groups, n_levels = labels.len(), int(a.max()) + 1
     cell = (g * n_levels + a).astype(np.int32)  # group × absorbed level: small, dense
     g = g.astype(np.int32)
