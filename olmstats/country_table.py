@@ -110,7 +110,13 @@ def full_country_table(
         until=until,
     )
     indices = earned.countries.select(
-        "country", "region", "income_group", *EARNINGS_COLUMNS, *ADJUSTED_COLUMNS, "reference_year"
+        "country",
+        "region",
+        "income_group",
+        *EARNINGS_COLUMNS,
+        *ADJUSTED_COLUMNS,
+        "reference_year",
+        *earnings.YEAR_COLUMNS,
     )
     table = summary.join(slopes, on="country", how="left", maintain_order="left").join(
         indices, on="country", how="left", maintain_order="left"

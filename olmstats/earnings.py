@@ -1,37 +1,48 @@
 """What is an online hourly rate worth where the worker lives? Relative-earnings indices.
 
-For each country, from the median asking rate m (US$/hour) of its profiles with a rate, with
-H annual hours (default 2,000) and reference data for the reference year (default: the
-snapshot year, or the last year GDP per capita is published for if earlier):
+For each country, from the median asking rate m (US$/hour) of its profiles with a rate and H
+annual hours (default 2,000). **One reference year T** serves the whole table: the snapshot
+year, or the last year every series below is published for if earlier (2024 with the shipped
+data: the CPI and the private-consumption PPP factors end there), or the year asked for. Each
+index takes **all its series from one year** per country - T, or the latest earlier year within
+``max_lag`` where every one of them is published (named in a warning and a ``*_year`` column):
 
 - **nominal** = m·H ÷ GDP per capita (current US$, NY.GDP.PCAP.CD);
-- **ppp** = m·(LCU per US$)/(LCU per international $)·H ÷ GDP per capita (PPP, current
-  international $): US$ earned, spent at local prices (PA.NUS.FCRF, PA.NUS.PPP,
-  NY.GDP.PCAP.PP.CD);
-- **local** = monthly equivalent m·H/12 converted to 2021 international $ (2021 exchange rate
-  and PPP factor) ÷ ILO mean monthly earnings of employees (2021 PPP $). Inflation since 2021 is
-  not removed, so the ratio is overstated by roughly US$ inflation since 2021;
+- **intl_rate** = m × (LCU per US$) ÷ (LCU per international $, private consumption): the
+  rate in international dollars an hour, what it buys at local consumer prices, comparable
+  across countries (PA.NUS.FCRF, PA.NUS.PRVT.PP of one year). It replaces an earlier "ppp
+  index" (m·H converted to international $ ÷ GDP per capita in international $), which is
+  algebraically the nominal index - the conversions cancel - and differed only by mixing years;
+- **local** = the monthly equivalent m·H/12 in local currency of the comparison year t (× the
+  official exchange rate of t) ÷ mean monthly earnings of employees in local currency of t: the
+  ILO value of its latest year y ≤ t (ILOSTAT's "2021 PPP $" are local currency of y ÷ the
+  private-consumption PPP factor of y, so × PRVT(y) gives local currency back), moved from y to
+  t with the CPI, CPI(t)/CPI(y). Both years are columns (``local_year``, ``ilo_year``);
 - **platform** = 100·m ÷ platform-wide median.
 
-Intervals: each country index is its median times a constant, so it takes the median's 95%
-distribution-free order-statistic interval times that constant - the same interval as the median
-in ``olm summary`` (:func:`olmstats.order_statistics.grouped_order_statistics`): one median, one
-interval. Regional and income-group aggregates are weighted means over countries and keep a
-percentile bootstrap (``draws`` resamples of profiles within country, 2,000 by default, the seed
-stated). The reference values are taken as known. **Adjusted** versions replace m by the rate
-the country's profiles would ask at the platform-wide occupation and tenure mix: country effects
-δ from ``log_rate ~ country + occupation + tenure band`` (OLS, HC1), m̃ = platform median ·
-exp(δ − δ̄) with δ̄ the profile-weighted mean effect; their intervals are model-based (normal on
-the log scale, including δ̄'s uncertainty), and aggregates use draws from the estimates'
-distribution. Regions and income groups (World Bank FY2026) are profile-weighted means over
-their countries with a value. Cells under ``min_count`` profiles with a rate are null; a country
-without a reference value is named in a warning and left null in that column only.
+The rate is the one listed at the snapshot; the reference values are those of T, so when T is
+earlier than the snapshot, inflation and exchange-rate moves since T are not in the index (said
+in the notes). Intervals: each country index is its median times a constant, so it takes the
+median's 95% distribution-free order-statistic interval times that constant - the same interval
+as the median in ``olm summary`` (:func:`olmstats.order_statistics.grouped_order_statistics`):
+one median, one interval. The reference values are taken as known. **Adjusted** versions
+replace m by the rate the country's profiles would ask at the platform-wide occupation and
+tenure mix: country effects δ from ``log_rate ~ country + occupation + tenure band`` (OLS, HC1),
+m̃ = platform median · exp(δ − δ̄) with δ̄ the profile-weighted mean effect; their intervals are
+model-based (normal on the log scale, including δ̄'s uncertainty). **Regions and income groups**
+(World Bank FY2026): the pooled median of the individual ratios (each profile's rate times its
+country's constant) over the group's unsuppressed countries with a value, with its
+order-statistic interval and the countries covered; with ``group_weights`` (labour force, or a
+table of one's own) the median of the weighted mixture of the countries' distributions, with a
+bootstrap stratified by country (``draws``, 2,000 by default, the seed stated). Cells under
+``min_count`` profiles with a rate are null; a country without a reference value is named in a
+warning and left null in that column only.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -43,15 +54,25 @@ from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
 from olmstats.inputs import check_min_count, check_positive, check_window, profiles_input
-from olmstats.order_statistics import bootstrap_medians, grouped_order_statistics
+from olmstats.order_statistics import grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import materialise_latest, snapshot_window
+from olmstats.weights import mixture_statistics
 
-INDICES = ("nominal", "ppp", "local", "platform")
+INDICES = ("nominal", "intl_rate", "local", "platform")
+#: The reference series of each index, all taken from one year per country.
+INDEX_SERIES = {
+    "nominal": ("gdp_pc_usd",),
+    "intl_rate": ("fx_lcu_per_usd", "ppp_private"),
+    "local": ("fx_lcu_per_usd", "cpi"),
+}
+#: The year each index took its series from, per country.
+YEAR_COLUMNS = ("nominal_year", "intl_rate_year", "local_year", "ilo_year")
+#: How far back (years) before the comparison year an ILO earnings figure may be.
+ILO_MAX_LAG = 10
 DEFAULT_HOURS = 2000.0
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20261125
-ILO_PRICE_YEAR = 2021
 
 
 @dataclass(frozen=True)
@@ -67,52 +88,90 @@ class EarningsTables:
     notes: list[str] = field(default_factory=list)
 
 
-def _percentiles(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
-        return np.nanpercentile(draws, 2.5, axis=-1), np.nanpercentile(draws, 97.5, axis=-1)
+def default_reference_year(snapshot_year: int) -> int:
+    """The snapshot year, or the last year every series of every index is published for if
+    earlier: one reference year for the whole table."""
+    published = min(
+        reference.latest_year(name) for names in INDEX_SERIES.values() for name in names
+    )
+    return min(snapshot_year, published)
+
+
+def _local_earnings(comparison: pl.DataFrame, ilo_max_lag: int) -> pl.DataFrame:
+    """Per country, ILO mean monthly earnings in local currency of the comparison year: the
+    latest ILO year y ≤ t (within *ilo_max_lag*) with its private-consumption PPP factor and
+    CPI, value × PRVT(y) × CPI(t) / CPI(y). *comparison* has country, local_year (t),
+    local_fx_lcu_per_usd and cpi_local_year."""
+    ilo = reference.ilo_series()
+    prvt = reference.wdi("ppp_private").select("country", "year", ppp_private_ilo_year="value")
+    cpi = reference.wdi("cpi").select("country", "year", cpi_ilo_year="value")
+    candidates = (
+        ilo.join(prvt, on=["country", "year"], how="left")
+        .join(cpi, on=["country", "year"], how="left")
+        .join(comparison.select("country", "local_year"), on="country")
+        .filter(pl.col("year").is_between(pl.col("local_year") - ilo_max_lag, pl.col("local_year")))
+    )
+    usable = candidates.drop_nulls(["value", "ppp_private_ilo_year", "cpi_ilo_year"])
+    latest = usable.sort("year").group_by("country").last()
+    reference.warn_countries(
+        "ILO earnings without a private-consumption PPP factor (PA.NUS.PRVT.PP) or CPI "
+        "(FP.CPI.TOTL) for their year; the local index is left empty",
+        set(candidates["country"].to_list()) - set(latest["country"].to_list()),
+    )
+    reference.warn_countries(
+        f"no ILO mean monthly earnings of employees in the {ilo_max_lag} years up to the "
+        "comparison year; the local index is left empty",
+        set(comparison["country"].to_list()) - set(candidates["country"].to_list()),
+    )
+    return latest.select(
+        "country",
+        ilo_year="year",
+        ilo_monthly_2021ppp="value",
+        ilo_flag="flag",
+        ilo_monthly_lcu_ilo_year=pl.col("value") * pl.col("ppp_private_ilo_year"),
+        cpi_ilo_year="cpi_ilo_year",
+    )
 
 
 def _reference_factors(
     codes: list[str], year: int, hours: float, max_lag: int
 ) -> tuple[pl.DataFrame, list[str]]:
     """Per country: the multiplier turning a US$ hourly rate into each index, with the
-    reference values and years used. Warnings are collected (and re-raised by the caller)."""
+    reference values and the one year each index took them from. Warnings are collected (and
+    re-raised by the caller)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", reference.ReferenceDataWarning)
-
-        def series(
-            name: str, at: int, lag: int = max_lag, label: str | None = None
-        ) -> pl.DataFrame:
-            label = label or name
-            return reference.for_year(name, at, max_lag=lag, countries=codes).select(
-                "country", pl.col("value").alias(label), pl.col("year_used").alias(f"{label}_year")
-            )
-
-        gdp = series("gdp_pc_usd", year)
-        gdp_ppp = series("gdp_pc_ppp", year)
-        fx = series("fx_lcu_per_usd", year)
-        ppp = series("ppp_factor", year)
-        fx21 = series("fx_lcu_per_usd", ILO_PRICE_YEAR, 0, label="fx_2021")
-        ppp21 = series("ppp_factor", ILO_PRICE_YEAR, 0, label="ppp_2021")
-        ilo = reference.ilo_monthly_earnings(year, countries=codes).select(
-            "country", ilo_monthly_2021ppp="value", ilo_year="year_used", ilo_flag="flag"
+        nominal = reference.for_common_year(
+            INDEX_SERIES["nominal"], year, max_lag=max_lag, countries=codes
+        ).select("country", "gdp_pc_usd", nominal_year="year_used")
+        intl = reference.for_common_year(
+            INDEX_SERIES["intl_rate"], year, max_lag=max_lag, countries=codes
+        ).select("country", "fx_lcu_per_usd", "ppp_private", intl_rate_year="year_used")
+        comparison = reference.for_common_year(
+            INDEX_SERIES["local"], year, max_lag=max_lag, countries=codes
+        ).select(
+            "country",
+            local_fx_lcu_per_usd="fx_lcu_per_usd",
+            cpi_local_year="cpi",
+            local_year="year_used",
         )
-    frame = gdp
-    for other in (gdp_ppp, fx, ppp, fx21, ppp21, ilo):
+        local = _local_earnings(comparison.drop_nulls("local_year"), ILO_MAX_LAG)
+    frame = nominal
+    for other in (intl, comparison, local):
         frame = frame.join(other, on="country", how="left")
     frame = frame.with_columns(
+        ilo_monthly_lcu=pl.col("ilo_monthly_lcu_ilo_year")
+        * pl.col("cpi_local_year")
+        / pl.col("cpi_ilo_year"),
+    ).with_columns(
         factor_nominal=hours / pl.col("gdp_pc_usd"),
-        factor_ppp=pl.col("fx_lcu_per_usd") / pl.col("ppp_factor") * hours / pl.col("gdp_pc_ppp"),
-        factor_local=(hours / 12)
-        * pl.col("fx_2021")
-        / pl.col("ppp_2021")
-        / pl.col("ilo_monthly_2021ppp"),
+        factor_intl_rate=pl.col("fx_lcu_per_usd") / pl.col("ppp_private"),
+        factor_local=(hours / 12) * pl.col("local_fx_lcu_per_usd") / pl.col("ilo_monthly_lcu"),
     )
     messages = [
         str(w.message) for w in caught if issubclass(w.category, reference.ReferenceDataWarning)
     ]
-    return frame, messages
+    return frame.drop("ilo_monthly_lcu_ilo_year", "cpi_ilo_year"), messages
 
 
 def _adjusted_effects(
@@ -155,8 +214,20 @@ def relative_earnings(
     since: date | None = None,
     until: date | None = None,
     adjusted: bool = True,
+    group_weights: str | Mapping[str, float] | pl.DataFrame | None = None,
 ) -> EarningsTables:
-    """Relative-earnings indices per country, region and income group (module docstring)."""
+    """Relative-earnings indices per country, region and income group (module docstring).
+
+    Parameters
+    ----------
+    group_weights
+        How countries are weighted in regions and income groups: ``None`` (default) pools the
+        profiles as crawled; ``"labour_force"`` weights each country by its labour force (WDI
+        SL.TLF.TOTL.IN of the reference year); a mapping or a frame (``country``, ``weight``)
+        gives the weights. With weights, a group's value is the median of the weighted mixture
+        of its countries' ratio distributions and its interval a bootstrap of ``draws``
+        resamples stratified by country (``seed`` stated).
+    """
     profiles = profiles_input(profiles, "registration_date")
     check_positive(hours, "hours")
     check_min_count(min_count)
@@ -177,8 +248,8 @@ def relative_earnings(
     )
     if people["hourly_rate_usd"].null_count() == people.height:
         raise InputError("no profile has an hourly rate: no earnings index can be computed")
-    if year is None:  # the snapshot year, or the last year GDP per capita is published for
-        year = min(int(people["snapshot_date"].max().year), reference.latest_year("gdp_pc_usd"))
+    if year is None:
+        year = default_reference_year(int(people["snapshot_date"].max().year))
     tenure = (pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days() / 365.25
     band = pl.sum_horizontal([(tenure >= edge).cast(pl.Int8) for edge in TENURE_BANDS])
     people = people.with_columns(
@@ -186,40 +257,37 @@ def relative_earnings(
         tenure_band=pl.when(tenure >= 0).then(band),  # 0..4: the bands of progression
     )
     iso = list(country_table.countries())
-    keys, sizes, point, boot = bootstrap_medians(
-        people, "country", "hourly_rate_usd", draws=draws, seed=seed, keys=iso
+    stats = (
+        grouped_order_statistics(people, "country", "hourly_rate_usd", (0.5,), keys=iso)
+        .filter(pl.col("n") > 0)
+        .sort(["n", "country"], descending=[True, False])
     )
-    order = sorted(np.flatnonzero(sizes), key=lambda i: (-sizes[i], keys[int(i)]))
-    stats = pl.DataFrame({"country": keys.gather(order), "n": sizes[order], "q0.5": point[order]})
-    codes = stats["country"].to_list()
-    draws_by_country = dict(zip(codes, boot[order], strict=True))
     platform_median = float(people["hourly_rate_usd"].median())
-    factors, messages = _reference_factors(codes, year, hours, max_lag)
+    factors, messages = _reference_factors(stats["country"].to_list(), year, hours, max_lag)
     for message in messages:
         warnings.warn(message, reference.ReferenceDataWarning, stacklevel=2)
     table = (
-        stats.select("country", profiles_with_rate="n", median_rate_usd="q0.5")
+        stats.select(
+            "country",
+            profiles_with_rate="n",
+            median_rate_usd="q0.5",
+            median_low="ci_low",
+            median_high="ci_high",
+        )
         .join(factors, on="country", how="left", maintain_order="left")
         .with_columns(factor_platform=100.0 / platform_median)
     )
     n = table["profiles_with_rate"].to_numpy()
     ok = n >= min_count
-    boot_matrix = np.vstack([draws_by_country[c] for c in table["country"]])
-    # the median's interval as the country table gives it (order statistics), not the bootstrap
-    order_ci = grouped_order_statistics(people, "country", "hourly_rate_usd", keys=iso)
-    ci = table.select("country").join(order_ci, on="country", how="left", maintain_order="left")
-    median_low, median_high = ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy()
+    # the median's interval as the country table gives it (order statistics)
+    median_low, median_high = table["median_low"].to_numpy(), table["median_high"].to_numpy()
     columns: dict[str, np.ndarray] = {"median_low": median_low, "median_high": median_high}
-    index_draws: dict[str, np.ndarray] = {}
     for name in INDICES:
         factor = table[f"factor_{name}"].fill_null(np.nan).to_numpy()
-        point = table["median_rate_usd"].to_numpy() * factor
-        columns[name] = point
+        columns[name] = table["median_rate_usd"].to_numpy() * factor
         columns[f"{name}_low"] = median_low * factor
         columns[f"{name}_high"] = median_high * factor
-        index_draws[name] = boot_matrix * factor[:, None]
     counts = dict(zip(table["country"], n.tolist(), strict=True))
-    adjusted_draws: dict[str, np.ndarray] = {}
     unadjustable = adjusted and people["tenure_band"].is_null().all()
     if unadjustable:  # no registration dates (a directory that shows none): nothing to hold fixed
         nothing = np.full(len(table), np.nan)
@@ -228,7 +296,6 @@ def relative_earnings(
         for name in INDICES:
             for suffix in ("", "_low", "_high"):
                 columns[f"adj_{name}{suffix}"] = nothing
-            adjusted_draws[name] = np.full((len(table), draws), np.nan)
         messages = [
             *messages,
             "Composition-adjusted indices (adj_*) are empty: these profiles have no "
@@ -244,16 +311,11 @@ def relative_earnings(
         columns["adj_median_rate_usd"] = base
         columns["adj_median_low"] = platform_median * np.exp(centre - 1.959963984540054 * se)
         columns["adj_median_high"] = platform_median * np.exp(centre + 1.959963984540054 * se)
-        rng = np.random.default_rng(seed + 1)
-        sampled = rng.multivariate_normal(
-            np.array([effects[c] for c in order]), cov, size=draws, method="eigh"
-        ).T[idx]
         for name in INDICES:
             factor = table[f"factor_{name}"].fill_null(np.nan).to_numpy()
             columns[f"adj_{name}"] = base * factor
             columns[f"adj_{name}_low"] = columns["adj_median_low"] * factor
             columns[f"adj_{name}_high"] = columns["adj_median_high"] * factor
-            adjusted_draws[name] = platform_median * np.exp(sampled) * factor[:, None]
     for name, values in columns.items():
         values = np.where(ok, values, np.nan)
         table = table.with_columns(pl.Series(name, values).fill_nan(None))
@@ -267,50 +329,180 @@ def relative_earnings(
     table = table.join(names, on="country", how="left", maintain_order="left").join(
         groups, on="country", how="left", maintain_order="left"
     )
-    weights = n.astype(np.float64)
-    keep = table["median_rate_usd"].is_not_null().to_numpy()
-    all_draws = {**index_draws, **{f"adj_{k}": v for k, v in adjusted_draws.items()}}
-    regions = _aggregate(table, "region", list(all_draws), all_draws, weights, keep)
-    incomes = _aggregate(table, "income_group", list(all_draws), all_draws, weights, keep)
-    notes = _definitions(year, hours, draws, seed, min_count, platform_median) + messages
+    weights = _group_weights(group_weights, year, table["country"].to_list())
+    ratios = _individual_ratios(people, table, adjusted and not unadjustable)
+    rng = np.random.default_rng(seed)
+    regions = _aggregate(ratios, table, "region", weights, draws, rng)
+    incomes = _aggregate(ratios, table, "income_group", weights, draws, rng)
+    snapshot_year = int(people["snapshot_date"].max().year)
+    notes = (
+        _definitions(year, snapshot_year, hours, min_count, platform_median)
+        + _aggregate_notes(weights, draws, seed)
+        + messages
+    )
     return EarningsTables(
         table.select(_column_order(table.columns)), regions, incomes, year, hours, notes
     )
 
 
+@dataclass(frozen=True)
+class GroupWeights:
+    """External weights of countries within a region or income group: ``weights`` by ISO
+    code, what they are (``label``), and the countries of the table that have none."""
+
+    weights: dict[str, float]
+    label: str
+    missing: tuple[str, ...]
+
+
+def _group_weights(
+    spec: str | Mapping[str, float] | pl.DataFrame | None, year: int, codes: list[str]
+) -> GroupWeights | None:
+    """``None`` (pool profiles as crawled), ``"labour_force"`` (WDI SL.TLF.TOTL.IN of the
+    reference year), a mapping country → weight, or a frame with ``country`` and ``weight``."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec != "labour_force":
+            raise InputError(
+                f"group_weights must be 'labour_force', a mapping or a frame, got {spec!r}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", reference.ReferenceDataWarning)
+            frame = reference.for_year("labour_force", year, countries=codes).drop_nulls("value")
+        given = dict(zip(frame["country"], frame["value"], strict=True))
+        label = f"labour force (WDI SL.TLF.TOTL.IN, {year} or the latest earlier year)"
+    else:
+        if isinstance(spec, pl.DataFrame):
+            missing = {"country", "weight"} - set(spec.columns)
+            if missing:
+                raise InputError(
+                    f"group_weights frame lacks {', '.join(sorted(missing))}: "
+                    "pass columns country (ISO alpha-2) and weight"
+                )
+            spec = dict(spec.select("country", "weight").iter_rows())
+        given = {}
+        for country, weight in spec.items():
+            if not isinstance(weight, int | float) or not np.isfinite(weight) or weight <= 0:
+                raise InputError(
+                    f"group weight of {country!r} must be a positive number, got {weight!r}"
+                )
+            given[str(country)] = float(weight)
+        label = "weights given by the user"
+    return GroupWeights(given, label, tuple(sorted(set(codes) - set(given))))
+
+
+def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool) -> pl.DataFrame:
+    """One row per profile with a rate in an unsuppressed country: its own value of every
+    index (rate × the country's constant) and, with *adjusted*, of every adjusted index (the
+    rate rescaled by the country's adjusted ÷ raw median, times the constant)."""
+    per_country = table.filter(pl.col("median_rate_usd").is_not_null()).select(
+        "country",
+        "region",
+        "income_group",
+        *[f"factor_{name}" for name in INDICES],
+        adj_scale=pl.col("adj_median_rate_usd") / pl.col("median_rate_usd")
+        if adjusted
+        else pl.lit(None, dtype=pl.Float64),
+    )
+    rated = people.select("country", "hourly_rate_usd").drop_nulls("hourly_rate_usd")
+    joined = rated.join(per_country, on="country")
+    rate = pl.col("hourly_rate_usd")
+    return joined.select(
+        "country",
+        "region",
+        "income_group",
+        *[(rate * pl.col(f"factor_{name}")).alias(name) for name in INDICES],
+        *[
+            (rate * pl.col("adj_scale") * pl.col(f"factor_{name}")).alias(f"adj_{name}")
+            for name in INDICES
+        ],
+    )
+
+
 def _aggregate(
+    ratios: pl.DataFrame,
     table: pl.DataFrame,
     group: str,
-    columns: Sequence[str],
-    draws: dict[str, np.ndarray],
-    weights: np.ndarray,
-    keep: np.ndarray,
+    weights: GroupWeights | None,
+    draws: int,
+    rng: np.random.Generator,
 ) -> pl.DataFrame:
-    """Profile-weighted means of each index over a group's countries that have a value, with
-    percentile intervals from the same weighted means of the draws."""
-    labels = table[group].to_list()
-    out = []
-    for label in sorted({g for g in labels if g is not None}):
-        member = np.array([g == label for g in labels]) & keep
-        row: dict[str, object] = {group: label}
-        for name in columns:
-            values = table[name].to_numpy().astype(np.float64)
-            usable = member & ~np.isnan(values)
-            row[f"{name}_countries"] = int(usable.sum())
-            if not usable.any():
-                row[name] = row[f"{name}_low"] = row[f"{name}_high"] = None
+    """Per group: the pooled median of individual ratios with its 95% interval (order
+    statistics; with external weights, the weighted mixture's median and a bootstrap stratified
+    by country), and the countries covered, per index."""
+    names = [*INDICES, *[f"adj_{name}" for name in INDICES]]
+    labels = sorted({g for g in ratios[group].to_list() if g is not None})
+    if not labels:
+        return pl.DataFrame(schema={group: pl.String})
+    out: dict[str, dict[str, object]] = {label: {group: label} for label in labels}
+    members = ratios.filter(pl.col(group).is_not_null())
+    for label, frame in members.group_by(group):
+        row = out[label[0]]
+        row["profiles_with_rate"] = frame.height
+        row["countries"] = ", ".join(sorted(frame["country"].unique().to_list()))
+    for name in names:
+        usable = members.filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
+        if weights is not None:
+            usable = usable.filter(pl.col("country").is_in(list(weights.weights)))
+        covered = usable.group_by(group).agg(
+            pl.col("country").n_unique().alias("countries"), pl.len().alias("n")
+        )
+        found = {r[group]: r for r in covered.iter_rows(named=True)}
+        if weights is None:
+            stats = grouped_order_statistics(usable, group, name, (0.5,), keys=labels)
+            point = {r[group]: r for r in stats.iter_rows(named=True)}
+        for label in labels:
+            row = out[label]
+            row[f"{name}_countries"] = found.get(label, {}).get("countries", 0)
+            row[name] = row[f"{name}_low"] = row[f"{name}_high"] = None
+            if label not in found:
                 continue
-            w = weights[usable] / weights[usable].sum()
-            row[name] = float(w @ values[usable])
-            low, high = _percentiles(w @ draws[name][usable])
-            row[f"{name}_low"], row[f"{name}_high"] = float(low), float(high)
-        row["profiles_with_rate"] = int(weights[member].sum())
-        out.append(row)
-    return (
-        pl.DataFrame(out).sort("profiles_with_rate", descending=True)
-        if out
-        else (pl.DataFrame(schema={group: pl.String}))
+            if weights is None:
+                r = point[label]
+                row[name], row[f"{name}_low"], row[f"{name}_high"] = (
+                    r["q0.5"],
+                    r["ci_low"],
+                    r["ci_high"],
+                )
+            else:
+                subset = usable.filter(pl.col(group) == label)
+                mixed = mixture_statistics(
+                    subset[name].to_numpy().astype(np.float64),
+                    subset["country"].to_numpy(),
+                    weights.weights,
+                    probabilities=(0.5,),
+                    draws=draws,
+                    rng=rng,
+                )
+                row[name], row[f"{name}_low"], row[f"{name}_high"] = (
+                    mixed["q0.5"],
+                    mixed["ci_low"],
+                    mixed["ci_high"],
+                )
+    return pl.DataFrame(list(out.values()), infer_schema_length=None).sort(
+        "profiles_with_rate", descending=True
     )
+
+
+def _aggregate_notes(weights: GroupWeights | None, draws: int, seed: int) -> list[str]:
+    if weights is None:
+        return [
+            "Regions and income groups: the pooled median of the individual ratios (each "
+            "profile's rate × its country's constant) over the group's profiles in countries "
+            "with a value - countries count as often as their profiles were crawled - with the "
+            "order-statistic 95% interval; adj_*: rates rescaled to each country's adjusted "
+            "median (the interval ignores the adjustment's own error)."
+        ]
+    missing = (
+        f"; without a weight, left out: {', '.join(weights.missing)}" if weights.missing else ""
+    )
+    return [
+        "Regions and income groups: the median of the mixture of the group's countries' "
+        f"ratio distributions, each country weighted by {weights.label} (renormalised over "
+        f"the countries present); 95% interval a bootstrap stratified by country, {draws:,} "
+        f"draws (seed {seed}){missing}."
+    ]
 
 
 def _column_order(columns: list[str]) -> list[str]:
@@ -333,22 +525,33 @@ def _column_order(columns: list[str]) -> list[str]:
 
 
 def _definitions(
-    year: int, hours: float, draws: int, seed: int, min_count: int, platform_median: float
+    year: int,
+    snapshot_year: int,
+    hours: float,
+    min_count: int,
+    platform_median: float,
 ) -> list[str]:
+    lag = (
+        f" Rates are listed in {snapshot_year}: prices and exchange rates since {year} are not "
+        "in the indices."
+        if snapshot_year > year
+        else ""
+    )
     return [
-        f"Reference year {year} (latest earlier year where missing, named below); "
-        f"{hours:,.0f} hours a year.",
-        "nominal: median rate × hours ÷ GDP per capita (current US$); ppp: the same at local "
-        "prices (× LCU per US$ ÷ LCU per international $) ÷ GDP per capita (PPP); local: monthly "
-        "equivalent in 2021 international $ ÷ ILO mean monthly earnings of employees (2021 PPP $; "
-        "inflation since 2021 not removed); platform: 100 × country median ÷ platform median "
-        f"(${platform_median:,.2f}).",
+        f"Reference year {year} for every index; each index takes all its series from one year "
+        "per country (an earlier one only where a series is missing, named below); "
+        f"{hours:,.0f} hours a year.{lag}",
+        "nominal: median rate × hours ÷ GDP per capita (current US$); intl_rate: median rate in "
+        "international $ an hour (× LCU per US$ ÷ private-consumption PPP factor, one year); "
+        "local: monthly equivalent in local currency (× the exchange rate of the comparison "
+        "year) ÷ ILO mean monthly earnings of employees in local currency (ILO value × the "
+        "private-consumption PPP factor of its year, moved to the comparison year with the "
+        "CPI; local_year and ilo_year show both); platform: 100 × country median ÷ platform "
+        f"median (${platform_median:,.2f}).",
         "95% intervals of a country: the median's order-statistic interval (as in the country "
-        "summary) times the index's constant; of a region or income group: percentile "
-        f"bootstrap, {draws:,} draws resampling profiles within country (seed {seed}); "
-        "reference values taken as known. adj_*: at the platform-wide occupation and tenure mix "
-        "(log_rate ~ country + occupation + tenure band, HC1); model-based intervals.",
-        f"Cells with fewer than {min_count} profiles with a rate are suppressed; regions and "
-        "income groups (World Bank FY2026) are profile-weighted means over their countries with "
-        "a value.",
+        "summary) times the index's constant; reference values taken as known. adj_*: at the "
+        "platform-wide occupation and tenure mix (log_rate ~ country + occupation + tenure "
+        "band, HC1); model-based intervals.",
+        f"Cells with fewer than {min_count} profiles with a rate are suppressed (and left out "
+        "of regions and income groups, World Bank FY2026).",
     ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,6 +37,8 @@ INDICATORS: dict[str, str] = {
     "population": "SP.POP.TOTL",
     "labour_force": "SL.TLF.TOTL.IN",
     "unemployment_pct": "SL.UEM.TOTL.ZS",
+    "cpi": "FP.CPI.TOTL",
+    "ppp_private": "PA.NUS.PRVT.PP",
 }
 DEFAULT_MAX_LAG = 5
 ILO_ALIASES = {"Tanzania, United Republic of": "TZ", "Côte d'Ivoire": "CI"}
@@ -126,14 +128,42 @@ def _iso3_to_iso2() -> dict[str, str]:
 
 
 @cache
-def _read_wdi(path: Path) -> pl.DataFrame:
-    frame = pl.read_csv(path, schema_overrides={"Value": pl.Float64, "Year": pl.Int64})
+def _read_wdi(path: Path, wide: bool = False) -> pl.DataFrame:
+    if wide:
+        frame = read_wdi_download(path)
+    else:
+        frame = pl.read_csv(path, schema_overrides={"Value": pl.Float64, "Year": pl.Int64})
     return frame.select(
         country=pl.col("Country Code").replace_strict(_iso3_to_iso2(), default=None),
         iso3=pl.col("Country Code"),
         year=pl.col("Year"),
         value=pl.col("Value"),
     ).drop_nulls("country")
+
+
+def read_wdi_download(path: Path) -> pl.DataFrame:
+    """The World Bank's "Download CSV" file (BOM, four preamble lines, one column per year,
+    an empty last column) as the long ``Country Name,Country Code,Year,Value`` frame."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[4:]
+    header, body = rows[0], rows[1:]
+    years = [(i, int(h)) for i, h in enumerate(header) if h.strip().isdigit()]
+    long = [
+        (row[0], row[1], year, float(row[i]))
+        for row in body
+        for i, year in years
+        if i < len(row) and row[i].strip()
+    ]
+    return pl.DataFrame(
+        long,
+        schema={
+            "Country Name": pl.String,
+            "Country Code": pl.String,
+            "Year": pl.Int64,
+            "Value": pl.Float64,
+        },
+        orient="row",
+    )
 
 
 def wdi(name: str, *, vintage: str | None = None) -> pl.DataFrame:
@@ -144,7 +174,8 @@ def wdi(name: str, *, vintage: str | None = None) -> pl.DataFrame:
     code = INDICATORS.get(name, name.upper())
     if code not in INDICATORS.values():
         raise InputError(f"unknown indicator {name!r}: one of {', '.join(INDICATORS)}")
-    return _read_wdi(_pick(code, vintage).file)
+    chosen = _pick(code, vintage)
+    return _read_wdi(chosen.file, chosen.dataset == "wdi-api")
 
 
 #: Currencies shared by a currency union that WDI reports as an aggregate, by its code.
@@ -188,33 +219,38 @@ def official_usd_per_unit(
     return None
 
 
-def _warn(message: str, codes: Iterable[str]) -> None:
+def warn_countries(message: str, codes: Iterable[str]) -> None:
     listed = sorted(set(codes))
     if listed:
         warnings.warn(f"{message}: {', '.join(listed)}", ReferenceDataWarning, stacklevel=3)
 
 
 def _for_year(
-    series: pl.DataFrame, label: str, year: int, max_lag: int, countries: Iterable[str] | None
+    series: pl.DataFrame,
+    label: str,
+    year: int,
+    max_lag: int,
+    countries: Iterable[str] | None,
+    values: Sequence[str] = ("value",),
 ) -> pl.DataFrame:
     wanted = sorted(set(countries)) if countries is not None else None
-    window = series.filter(pl.col("year").is_between(year - max_lag, year)).drop_nulls("value")
+    window = series.filter(pl.col("year").is_between(year - max_lag, year)).drop_nulls(values)
     best = (
         window.sort("year")
         .group_by("country")
-        .agg(pl.col("value").last(), year_used=pl.col("year").last())
+        .agg(*[pl.col(v).last() for v in values], year_used=pl.col("year").last())
     )
     if wanted is not None:
         best = pl.DataFrame({"country": wanted}).join(best, on="country", how="left")
     fell_back = best.filter(pl.col("year_used") < year)
-    _warn(
+    warn_countries(
         f"{label} for {year} missing, latest earlier year used (up to {max_lag} years back)",
         [f"{c} ({y})" for c, y in fell_back.select("country", "year_used").iter_rows()],
     )
     if wanted is not None:
-        _warn(
+        warn_countries(
             f"no {label} for {year} or the {max_lag} years before; left empty",
-            best.filter(pl.col("value").is_null())["country"].to_list(),
+            best.filter(pl.col("year_used").is_null())["country"].to_list(),
         )
     return best.with_columns(fallback=pl.col("year_used") < year).sort("country")
 
@@ -247,6 +283,28 @@ def for_year(
     chosen = _pick(code, vintage)
     _check_year(year, chosen.first_year, chosen.last_year, max_lag, code)
     return _for_year(wdi(code, vintage=vintage), code, year, max_lag, countries)
+
+
+def for_common_year(
+    names: Sequence[str],
+    year: int,
+    *,
+    max_lag: int = DEFAULT_MAX_LAG,
+    countries: Iterable[str] | None = None,
+) -> pl.DataFrame:
+    """country, one column per name in *names*, year_used, fallback: every series of one
+    country from **one** year - *year*, or the latest earlier year within *max_lag* where all of
+    them are published - so that an index never mixes years. Countries of *countries* without
+    such a year get nulls (named in a ReferenceDataWarning, as are fallbacks)."""
+    codes = [INDICATORS.get(n, n.upper()) for n in names]
+    joined: pl.DataFrame | None = None
+    for name, code in zip(names, codes, strict=True):
+        chosen = _pick(code, None)
+        _check_year(year, chosen.first_year, chosen.last_year, max_lag, code)
+        series = wdi(code).select("country", "year", pl.col("value").alias(name))
+        joined = series if joined is None else joined.join(series, on=["country", "year"])
+    assert joined is not None, "for_common_year needs at least one series"
+    return _for_year(joined, " and ".join(codes), year, max_lag, countries, values=names)
 
 
 @cache
@@ -283,6 +341,12 @@ def _read_ilo(path: Path) -> pl.DataFrame:
     ).drop_nulls("country")
 
 
+def ilo_series() -> pl.DataFrame:
+    """Every year of ILO mean monthly earnings of employees: country, year, value (2021 PPP $:
+    local currency of *year* ÷ that year's private-consumption PPP factor), flag."""
+    return _read_ilo(_pick("EAR_4MTH_SEX_GEO_CUR_NB_A", None).file)
+
+
 def ilo_monthly_earnings(
     year: int, *, max_lag: int = 10, countries: Iterable[str] | None = None
 ) -> pl.DataFrame:
@@ -290,7 +354,7 @@ def ilo_monthly_earnings(
     fallback, flag. The ILO series is sparse, so the default window is ten years."""
     chosen = _pick("EAR_4MTH_SEX_GEO_CUR_NB_A", None)
     _check_year(year, chosen.first_year, chosen.last_year, max_lag, "ILO monthly earnings")
-    series = _read_ilo(chosen.file)
+    series = ilo_series()
     picked = _for_year(series.drop("flag"), "ILO mean monthly earnings", year, max_lag, countries)
     flags = series.select("country", year_used="year", flag="flag")
     return picked.join(flags, on=["country", "year_used"], how="left")

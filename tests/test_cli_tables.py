@@ -23,10 +23,12 @@ def test_full_summary_in_every_format(demo_store, tmp_path):
         "workers_per_job",
         "bids_per_job",
         "nominal",
-        "ppp_low",
+        "intl_rate_low",
         "local_high",
+        "local_year",
+        "ilo_year",
         "platform",
-        "adj_ppp",
+        "adj_local",
         "region",
         "income_group",
         "reference_year",
@@ -52,8 +54,8 @@ def test_full_summary_in_every_format(demo_store, tmp_path):
         check=True,
     )
     html = page.read_text()
-    assert html.startswith("<!DOCTYPE html>") and "ppp, adjusted" in html
-    picture = tmp_path / "ppp.png"
+    assert html.startswith("<!DOCTYPE html>") and "local, adjusted" in html
+    picture = tmp_path / "local.png"
     run_olm("summary", "--store", str(demo_store), "--full", "--plot", str(picture), check=True)
     assert picture.read_bytes()[:4] == b"\x89PNG"
 
@@ -91,8 +93,10 @@ def test_competition_views(demo_store):
 
 def test_earnings_levels_and_plot(demo_store, tmp_path):
     table = run_olm("earnings", "--store", str(demo_store), check=True).stdout
-    assert "Relative earnings (country), reference year 2025" in table
-    assert "inflation since 2021 not removed" in table
+    # the CPI and the private-consumption PPP factors end in 2024: one reference year, 2024
+    assert "Relative earnings (country), reference year 2024" in table
+    assert "Reference year 2024 for every index" in table
+    assert "prices and exchange rates since 2024 are not in the indices" in table
     regions = run_olm(
         "earnings", "--store", str(demo_store), "--level", "region", "--format", "csv", check=True
     )

@@ -84,6 +84,42 @@ def test_hours_must_be_finite_and_positive(demo_store, value):
 
 
 @pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "is neither labour_force nor a CSV file"),
+        ("country,share\nIN,1\n", "needs the columns country,weight"),
+        ("country,weight\nIN,1\nBD,lots\n", "weight of BD is not a number"),
+        ("country,weight\nIN,-1\n", "group weight of 'IN' must be a positive number"),
+    ],
+)
+def test_bad_group_weights_file(demo_store, tmp_path, content, message):
+    path = tmp_path / "weights.csv"
+    if content is not None:
+        path.write_text(content)
+    result = run_olm("earnings", "--store", str(demo_store), "--group-weights", str(path))
+    assert message in one_line_error(result)
+
+
+def test_group_weights_from_a_file_weight_the_regions(demo_store, tmp_path):
+    path = tmp_path / "weights.csv"
+    path.write_text("country,weight\nIN,1\nBD,1\nPK,1\n")
+    result = run_olm(
+        "earnings",
+        "--store",
+        str(demo_store),
+        "--level",
+        "region",
+        "--format",
+        "csv",
+        "--group-weights",
+        str(path),
+        check=True,
+    )
+    assert "each country weighted by weights given by the user" in result.stderr
+    assert "left out:" in result.stderr  # every other country, named
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["replay", "--port", "99999"], "'--port': Input should be less than or equal to 65535"),

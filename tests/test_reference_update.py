@@ -34,10 +34,13 @@ def shipped_entry(code: str) -> dict[str, str]:
 
 
 def shipped_download(code: str) -> tuple[dict[str, str], SeriesDownload]:
-    frame = pl.read_csv(
-        SHIPPED / shipped_entry(code)["file"],
-        schema_overrides={"Value": pl.Float64, "Year": pl.Int64},
-    )
+    entry = shipped_entry(code)
+    if entry["dataset"] == "wdi-api":  # the Bank's wide "Download CSV" file
+        frame = reference.read_wdi_download(SHIPPED / entry["file"])
+    else:
+        frame = pl.read_csv(
+            SHIPPED / entry["file"], schema_overrides={"Value": pl.Float64, "Year": pl.Int64}
+        )
     economies = dict(frame.select("Country Code", "Country Name").unique().iter_rows())
     rows = [
         {"series": code, "economy": iso3, "time": f"YR{year}", "value": value}

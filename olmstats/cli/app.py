@@ -85,8 +85,8 @@ def summary(
         Path | None, typer.Option("--plot", help="With --full: ranked bar chart of --index (PNG).")
     ] = None,
     index: Annotated[
-        str, typer.Option(help="With --plot: nominal, ppp, local or platform.")
-    ] = "ppp",
+        str, typer.Option(help="With --plot: nominal, intl_rate, local or platform.")
+    ] = "local",
 ) -> None:
     """Country table: profiles, asking rates (median, quartiles, CI), jobs posted, occupations.
 
@@ -443,7 +443,7 @@ class CompetitionView(StrEnum):
 
 class Index(StrEnum):
     nominal = "nominal"
-    ppp = "ppp"
+    intl_rate = "intl_rate"
     local = "local"
     platform = "platform"
 
@@ -456,8 +456,8 @@ class Level(StrEnum):
 
 INDEX_LABELS = {
     "nominal": "annual platform earnings ÷ GDP per capita (current US$)",
-    "ppp": "annual platform earnings at local prices ÷ GDP per capita (PPP)",
-    "local": "monthly platform earnings ÷ local mean monthly earnings (ILO)",
+    "intl_rate": "median rate in international $ an hour (private-consumption PPP)",
+    "local": "monthly platform earnings ÷ local mean monthly earnings of employees (ILO)",
     "platform": "country median rate ÷ platform median × 100",
 }
 
@@ -525,15 +525,26 @@ def earnings(
     level: Annotated[Level, typer.Option(help="country, region or income_group")] = Level.country,
     year: Annotated[
         int | None,
-        typer.Option(help="Reference-data year (default: snapshot year, or the latest GDP year)."),
+        typer.Option(
+            help="Reference year of every index (default: the snapshot year, or the last year "
+            "every series is published for)."
+        ),
     ] = None,
     hours: Annotated[float, typer.Option(help="Working hours a year.")] = 2000.0,
     draws: Annotated[
         int, typer.Option(min=1, help="Bootstrap draws for regional and income-group intervals.")
     ] = 2000,
     min_count: min_count_option("rates") = 10,
-    index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.ppp,
+    index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.local,
     adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,
+    group_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--group-weights",
+            help="Weights of countries in regions and income groups: labour_force, or a CSV "
+            "file with columns country,weight (default: profiles pooled as crawled).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[
@@ -553,9 +564,10 @@ def earnings(
     check_output(output, fmt)
     check_plot(plot)
     store = resolve_store(store)
+    weights = _read_group_weights(group_weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
-        with _status(fmt, "Computing indices and bootstrap intervals…"):
+        with _status(fmt, "Computing indices and intervals…"):
             profiles = scan_profiles(store, platforms=split_values(platform) or None)
             result = relative_earnings(
                 profiles,
@@ -563,6 +575,7 @@ def earnings(
                 hours=hours,
                 draws=draws,
                 min_count=min_count,
+                group_weights=weights,
             )
     table = {
         Level.country: result.countries,
@@ -594,6 +607,26 @@ def earnings(
             note=_first_simulated(notes),
         )
         _stderr(f"plot written to {plot}")
+
+
+def _read_group_weights(text: str | None):
+    """``--group-weights``: None, "labour_force", or a CSV file of country,weight."""
+    if text is None or text == "labour_force":
+        return text
+    path = Path(text)
+    if not path.is_file():
+        raise InputError(f"--group-weights: {text} is neither labour_force nor a CSV file")
+    try:
+        frame = pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.PolarsError as error:
+        raise InputError(f"--group-weights: cannot read {path}: {error}") from None
+    if not {"country", "weight"} <= set(frame.columns):
+        raise InputError(f"--group-weights: {path} needs the columns country,weight")
+    weights = frame.select("country", pl.col("weight").cast(pl.Float64, strict=False))
+    bad = frame.filter(weights["weight"].is_null())["country"].to_list()
+    if bad:
+        raise InputError(f"--group-weights: {path}: weight of {bad[0]} is not a number")
+    return weights
 
 
 # -- reference data ------------------------------------------------------------------------------

@@ -146,9 +146,11 @@ def earnings(table: pl.DataFrame) -> pl.DataFrame:
             if has_median
             else []
         ),
-        *[index_interval(name).alias(name) for name in ("nominal", "ppp", "local")],
+        index_interval("nominal").alias("nominal"),
+        index_interval("intl_rate").alias("intl $/h"),
+        index_interval("local").alias("local"),
         index_interval("platform", 0).alias("platform"),
-        index_interval("adj_ppp").alias("ppp, adjusted"),
+        index_interval("adj_local").alias("local, adjusted"),
     )
 
 
@@ -171,11 +173,11 @@ def full_country_table(table: pl.DataFrame) -> pl.DataFrame:
         .alias("%/year tenure"),
         pl.col("workers_per_job").round(1).cast(pl.String).fill_null(MISSING).alias("workers/job"),
         pl.col("bids_per_job").round(1).cast(pl.String).fill_null(MISSING).alias("bids/job"),
-        *[
-            index_interval(name, 0 if name == "platform" else 2).alias(name)
-            for name in ("nominal", "ppp", "local", "platform")
-        ],
-        index_interval("adj_ppp").alias("ppp, adjusted"),
+        index_interval("nominal").alias("nominal"),
+        index_interval("intl_rate").alias("intl $/h"),
+        index_interval("local").alias("local"),
+        index_interval("platform", 0).alias("platform"),
+        index_interval("adj_local").alias("local, adjusted"),
     )
 
 
