@@ -6,7 +6,7 @@ the best of N timed runs. Two comparisons:
 - ``core``: per country, profiles, profiles with a rate, and the 25/50/75% quantiles of the
   hourly rate (olmstats: ``grouped_order_statistics``; DuckDB: ``quantile_cont``);
 - ``table``: the whole country table (those plus the median's order-statistic interval, the top
-  three occupations, snapshot range, jobs posted), with each profile at its latest observation
+  three occupations, snapshot range, open projects), with each profile at its latest observation
   when the rows span several runs.
 
     python -m bench.summary_vs_duckdb --store bench/out/store-10m --runs 5
@@ -70,7 +70,7 @@ def duckdb_table_sql(store: str, dedupe: bool) -> str:
              count(distinct snapshot_date) as snapshots
       from people group by country),
     demand as (
-      select employer_country as country, count(*) as jobs_posted
+      select employer_country as country, count(*) as open_projects
       from ({latest_jobs}) where employer_country is not null group by employer_country)
     select * from supply left join ci using (country) left join top using (country)
     full join demand using (country)

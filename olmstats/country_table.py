@@ -1,7 +1,7 @@
 """The full country table economists cite: supply, rates, progression, competition, earnings.
 
 One row per country with, next to the country summary (profiles, rate quartiles and median
-interval, jobs posted, top occupations, snapshots), its World Bank region and income group:
+interval, open projects, top occupations, snapshots), its World Bank region and income group:
 
 - ``tenure_pct_per_year`` (+ interval): the rate's progression with tenure within the country
   (``progression.rate_progression(by="country")``; suppressed under 30 profiles);
@@ -45,7 +45,7 @@ def crowding(profiles: pl.LazyFrame, jobs: pl.LazyFrame) -> pl.DataFrame:
     each occupation, weighted by the country's occupation mix (latest snapshot of each)."""
     mix = competition.workers_per_job(profiles, jobs, by_country=True, min_count=1)
     per_occupation = mix.group_by("occupation").agg(  # all countries' workers per open job
-        workers_per_job=pl.col("workers").sum() / pl.col("open_jobs").first()
+        workers_per_job=pl.col("workers").sum() / pl.col("open_projects").first()
     )
     bids = competition.bids_per_job(jobs, min_count=1).select("occupation", "mean_bids")
     mix = mix.select("country", "occupation", "workers")

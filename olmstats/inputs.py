@@ -46,6 +46,7 @@ COLUMN_KINDS = {
     "budget_min_usd": "number",
     "budget_max_usd": "number",
     "observed_at": "timestamp",
+    "posted_at": "timestamp",
     "run_id": "text",
 }
 #: Columns every profile frame needs: who, where, what rate, which snapshot and observation.

@@ -8,7 +8,7 @@ Definitions (also printed under every table):
 - ``rate_*``: asking hourly rates in US$ of those profiles that set a rate; quartiles by linear
   interpolation (type 7); ``rate_median_ci_*`` a distribution-free 95% interval for the median
   (:func:`olmstats.metrics.median_ci`).
-- ``jobs_posted``: distinct open projects whose employer is located in the country.
+- ``open_projects``: distinct open projects whose employer is located in the country.
 - ``top_occupations``: the three most common Online Labour Index classes among the country's
   profiles with a class, with their shares.
 - Cells resting on fewer than ``min_count`` observations are null (suppressed), not noise:
@@ -43,7 +43,7 @@ SUMMARY_COLUMNS = (
     "rate_p75_usd",
     "rate_median_ci_low",
     "rate_median_ci_high",
-    "jobs_posted",
+    "open_projects",
     "top_occupations",
     "snapshot_first",
     "snapshot_last",
@@ -53,7 +53,7 @@ SUMMARY_COLUMNS = (
 DEFINITIONS = (
     "profiles: distinct profiles at their latest observation; rates: asking US$/hour of "
     "profiles that set one, quartiles by linear interpolation, 95% CI of the median from order "
-    "statistics; jobs_posted: distinct open projects by employers located in the country; "
+    "statistics; open_projects: distinct open projects by employers located in the country; "
     "cells from fewer than {min_count} observations suppressed."
 )
 
@@ -210,20 +210,22 @@ def country_summary(
         if countries:
             demand = demand.filter(pl.col("employer_country").is_in(list(countries)))
         demand = materialise_latest(demand, "job_id", ["employer_country"]).lazy()
-        frames.append(demand.group_by(country=pl.col("employer_country")).agg(jobs_posted=pl.len()))
+        frames.append(
+            demand.group_by(country=pl.col("employer_country")).agg(open_projects=pl.len())
+        )
     supply_df, top_df, *rest = pl.collect_all(frames)
     table = supply_df.join(top_df, on="country", how="left")
     if rest:
         table = table.join(rest[0], on="country", how="full", coalesce=True)
     else:
-        table = table.with_columns(jobs_posted=pl.lit(None, pl.UInt32))
+        table = table.with_columns(open_projects=pl.lit(None, pl.UInt32))
     names = country_table.frame().select("country", "country_name")
     table = table.join(names, on="country", how="left").with_columns(
-        pl.col("profiles", "profiles_with_rate", "jobs_posted").fill_null(0).cast(pl.Int64),
+        pl.col("profiles", "profiles_with_rate", "open_projects").fill_null(0).cast(pl.Int64),
         pl.col("snapshots").cast(pl.Int64),
     )
     return table.select(SUMMARY_COLUMNS).sort(
-        ["profiles", "jobs_posted", "country"], descending=[True, True, False]
+        ["profiles", "open_projects", "country"], descending=[True, True, False]
     )
 
 
@@ -268,7 +270,7 @@ PLATFORM_COLUMNS = (
     "rate_median_ci_low",
     "rate_median_ci_high",
     "worker_countries",
-    "jobs_posted",
+    "open_projects",
     "employer_countries",
     "snapshot_first",
     "snapshot_last",
@@ -325,7 +327,7 @@ def platform_summary(
         )
         frames.append(
             work.group_by("platform").agg(
-                jobs_posted=pl.len(),
+                open_projects=pl.len(),
                 employer_countries=pl.col("employer_country").drop_nulls().n_unique(),
                 job_first=pl.col("snapshot_date").min(),
                 job_last=pl.col("snapshot_date").max(),
@@ -340,7 +342,7 @@ def platform_summary(
         "profiles": pl.Int64,
         "profiles_with_rate": pl.Int64,
         "worker_countries": pl.Int64,
-        "jobs_posted": pl.Int64,
+        "open_projects": pl.Int64,
         "employer_countries": pl.Int64,
         "rate_p25_usd": pl.Float64,
         "rate_median_usd": pl.Float64,
@@ -361,7 +363,7 @@ def platform_summary(
         snapshot_last=pl.max_horizontal("snapshot_last", "job_last"),
         profiles=pl.col("profiles").fill_null(0).cast(pl.Int64),
         profiles_with_rate=pl.col("profiles_with_rate").fill_null(0).cast(pl.Int64),
-        jobs_posted=pl.col("jobs_posted").fill_null(0).cast(pl.Int64),
+        open_projects=pl.col("open_projects").fill_null(0).cast(pl.Int64),
         worker_countries=pl.col("worker_countries").cast(pl.Int64),
         employer_countries=pl.col("employer_countries").cast(pl.Int64),
     )

@@ -86,6 +86,30 @@ def test_competition_views(demo_store):
         check=True,
     ).stdout
     assert '"worker_share"' in shares
+    flow = run_olm(
+        "competition",
+        "--store",
+        str(demo_store),
+        "--view",
+        "new-projects",
+        "--since",
+        "2026-11-16",
+        "--until",
+        "2026-11-23",
+        "--by",
+        "occupation,employer_country",
+        "--format",
+        "csv",
+        check=True,
+    )
+    frame = pl.read_csv(io.StringIO(flow.stdout))
+    assert frame["new_projects"].sum() > 0 and (frame["days"] == 8).all()
+    assert "A flow, as the Online Labour Index counts" in flow.stderr
+    assert "No crawl from 2026-11-16 to 2026-11-24" in flow.stderr  # said, not hidden
+    wrong = run_olm("competition", "--store", str(demo_store), "--since", "2026-11-16")
+    assert (
+        wrong.returncode == 2 and "--since and --until go with --view new-projects" in wrong.stderr
+    )
     bad = run_olm("competition", "--store", str(demo_store), "--view", "bids", "--by", "weekday")
     assert bad.returncode == 2 and "by must be one of" in bad.stderr
     assert bad.stderr.count("\n") == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -19,24 +19,123 @@ OLI = Path(__file__).parent / "fixtures" / "oli" / "oli_levels_monthly.csv"
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 15)
 
 
-def test_share_function_reproduces_oli_occupation_shares():
-    """OLI publishes monthly demand levels by occupation; its occupation shares of demand are
-    level / Total. The share function, fed the levels, must give exactly those."""
-    levels = pl.read_csv(OLI)
-    long = levels.drop("Total").unpivot(
-        index="date", variable_name="occupation", value_name="level"
+# OLI's occupations as olmstats' six classes (OLI's seventh, microwork, has no class here)
+OLI_CLASSES = {
+    "Clerical and data entry": "clerical_data_entry",
+    "Creative and multimedia": "creative_multimedia",
+    "Professional services": "professional_services",
+    "Sales and marketing support": "sales_marketing",
+    "Software development and technology": "software_technology",
+    "Writing and translation": "writing_translation",
+}
+# how many days a project of each class stays open: the stock over-weights long-lived ones
+DAYS_OPEN = {
+    "clerical_data_entry": 1,
+    "creative_multimedia": 3,
+    "professional_services": 10,
+    "sales_marketing": 2,
+    "software_technology": 4,
+    "writing_translation": 6,
+}
+
+
+def oli_market(tmp_path, month: str, per_point: float) -> tuple[Path, dict[str, int], dict]:
+    """Job rows of a market whose daily new projects follow OLI's published level for *month*
+    (``per_point`` projects a day per index point, every day of the month), each open for its
+    class's DAYS_OPEN and crawled every day from the 1st to the 20th. Also returns the true
+    number of projects posted per class from the 1st to the 14th, and OLI's published levels."""
+    levels = pl.read_csv(OLI).filter(pl.col("date") == month).row(0, named=True)
+    start = date.fromisoformat(month)
+    per_day = {code: round(levels[name] * per_point) for name, code in OLI_CLASSES.items()}
+    projects = []  # (id, class, posted day, employer country)
+    n = 0
+    for offset in range(-10, 20):  # some posted in the previous month, still open on the 1st
+        day = start + timedelta(days=offset)
+        for code, count in per_day.items():
+            for k in range(count):
+                projects.append((n, code, day, "US" if k % 3 else "GB"))
+                n += 1
+    truth = {code: 14 * count for code, count in per_day.items()}
+    for snapshot_offset in range(20):
+        snapshot = start + timedelta(days=snapshot_offset)
+        rows = []
+        for job, code, posted, country in projects:
+            if posted <= snapshot < posted + timedelta(days=DAYS_OPEN[code]):
+                r = job_row(job, country, code)
+                r.update(
+                    posted_at=datetime.combine(posted, time(9, 30), tzinfo=UTC),
+                    observed_at=datetime.combine(snapshot, time(12), tzinfo=UTC),
+                    run_id=f"crawl-{snapshot_offset}",
+                )
+                rows.append(r)
+        write_frame(
+            tmp_path,
+            JOBS,
+            pl.DataFrame(rows),
+            platform="freelancer",
+            snapshot_date=snapshot,
+            run_id=f"crawl-{snapshot_offset}",
+        )
+    return tmp_path, truth, levels
+
+
+def test_new_projects_from_job_rows_reproduce_oli_occupation_shares(tmp_path):
+    """Occupation shares computed from job rows, not from OLI's own totals: a market posting
+    projects at OLI's May 2016 daily levels, crawled daily, each project listed on every crawl
+    while open. The flow counts each project once and gives OLI's shares (among the six
+    classes); the stock at any one snapshot does not."""
+    store, truth, levels = oli_market(tmp_path, "2016-05-01", per_point=10.0)
+    flow = competition.new_projects(
+        scan_jobs(store), since=date(2016, 5, 1), until=date(2016, 5, 14)
     )
-    ours = competition.shares(long, "occupation", within=["date"], weight="level")
-    published = levels.unpivot(
-        index=["date", "Total"], variable_name="occupation", value_name="level"
-    ).with_columns(published=pl.col("level") / pl.col("Total"))
-    joined = ours.join(published, on=["date", "occupation"])
-    assert joined.height == 100 * 7
-    np.testing.assert_allclose(joined["share"], joined["published"], rtol=1e-12)
-    may_2016 = ours.filter(pl.col("date") == "2016-05-01")
-    top = may_2016.sort("share", descending=True)["occupation"].to_list()[:3]
-    # OLI, May 2016: software first, then creative and multimedia (literature notes, section 1)
-    assert top[:2] == ["Software development and technology", "Creative and multimedia"]
+    got = dict(flow.table.select("occupation", "new_projects").iter_rows())
+    assert got == truth  # every project once: none double-counted over its crawls, none lost
+    six = sum(levels[name] for name in OLI_CLASSES)
+    for name, code in OLI_CLASSES.items():
+        share = flow.table.filter(pl.col("occupation") == code)["share"].item()
+        assert share == pytest.approx(levels[name] / six, abs=0.001)  # rounding of counts only
+    software = flow.table.filter(pl.col("occupation") == "software_technology").row(0, named=True)
+    assert software["days"] == 14
+    assert software["new_projects_per_day"] == truth["software_technology"] / 14
+    assert (software["undated"], flow.since, flow.until) == (0, date(2016, 5, 1), date(2016, 5, 14))
+    # by employer country: every third project GB, the rest US, in each class and day
+    countries = competition.new_projects(
+        scan_jobs(store), since=date(2016, 5, 1), until=date(2016, 5, 14), by=["employer_country"]
+    ).table
+    per_day = {code: count // 14 for code, count in truth.items()}
+    gb = 14 * sum(len(range(0, count, 3)) for count in per_day.values())
+    assert dict(countries.select("employer_country", "new_projects").iter_rows()) == {
+        "GB": gb,
+        "US": sum(truth.values()) - gb,
+    }
+    # The stock on 10 May (every class's full lifetime covered): per_day × days open, so
+    # professional services (open 10 days) weighs far more than in the flow.
+    rows = scan_jobs(store).filter(pl.col("snapshot_date") == date(2016, 5, 10)).collect()
+    stock = dict(competition.shares(rows, "occupation").select("occupation", "share").iter_rows())
+    open_total = sum(per_day[c] * DAYS_OPEN[c] for c in per_day)
+    for code in per_day:
+        assert stock[code] == pytest.approx(per_day[code] * DAYS_OPEN[code] / open_total)
+    professional = levels["Professional services"] / six
+    assert stock["professional_services"] > 2 * professional
+
+
+def test_new_projects_daily_and_bad_input(tmp_path):
+    store, truth, _ = oli_market(tmp_path, "2016-06-01", per_point=1.0)
+    daily = competition.new_projects(
+        scan_jobs(store), since=date(2016, 6, 3), until=date(2016, 6, 5), daily=True
+    ).table
+    assert daily["posted_on"].unique().sort().to_list() == [
+        date(2016, 6, 3),
+        date(2016, 6, 4),
+        date(2016, 6, 5),
+    ]
+    one_day = daily.filter(pl.col("posted_on") == date(2016, 6, 4))
+    assert one_day["new_projects"].sum() == sum(truth.values()) // 14
+    np.testing.assert_allclose(one_day["share"].sum(), 1.0)
+    with pytest.raises(InputError, match="by must be among occupation, employer_country"):
+        competition.new_projects(scan_jobs(store), by=["skill"])
+    with pytest.raises(InputError, match="posted_at"):
+        competition.new_projects(scan_jobs(store).drop("posted_at"))
 
 
 @pytest.fixture
@@ -114,7 +213,7 @@ def market(tmp_path):
 def test_workers_per_job_by_hand(market):
     latest = competition.workers_per_job(scan_profiles(market), scan_jobs(market), min_count=1)
     software = latest.filter(pl.col("occupation") == "software_technology").row(0, named=True)
-    assert (software["workers"], software["open_jobs"], software["workers_per_job"]) == (
+    assert (software["workers"], software["open_projects"], software["workers_per_job"]) == (
         8.0,
         2.0,
         4.0,
@@ -139,7 +238,7 @@ def test_workers_per_job_by_hand(market):
 def test_bids_per_job_by_hand(market):
     all_days = competition.bids_per_job(scan_jobs(market), snapshots="all", min_count=1)
     software = all_days.filter(pl.col("occupation") == "software_technology").row(0, named=True)
-    assert software["jobs"] == 6  # 4 on day 1, 2 on day 2
+    assert software["open_projects"] == 6  # 4 on day 1, 2 on day 2
     assert software["median_bids"] == np.median([0, 10, 50, 3, 4, 6])
     assert software["mean_bids"] == pytest.approx(np.mean([0, 10, 50, 3, 4, 6]))
     assert software["share_without_bids"] == pytest.approx(1 / 6)
@@ -150,7 +249,10 @@ def test_bids_per_job_by_hand(market):
     employers = competition.bids_per_job(
         scan_jobs(market), by="employer_country", snapshots="all", min_count=1
     )
-    assert dict(employers.select("employer_country", "jobs").iter_rows()) == {"US": 6, "GB": 1}
+    assert dict(employers.select("employer_country", "open_projects").iter_rows()) == {
+        "US": 6,
+        "GB": 1,
+    }
     with pytest.raises(InputError, match="by must be one of"):
         competition.bids_per_job(scan_jobs(market), by="weekday")
 
@@ -162,11 +264,11 @@ def test_supply_and_demand_shares(market):
     }
     assert day1["PK"]["worker_share"] == pytest.approx(4 / 8)
     assert day1["IN"]["worker_share"] == pytest.approx(4 / 8)
-    assert day1["US"]["job_share"] == pytest.approx(4 / 5) and day1["US"]["workers"] == 0
-    assert day1["GB"]["job_share"] == pytest.approx(1 / 5)
-    sums = table.group_by("snapshot_date").agg(pl.col("worker_share", "job_share").sum())
+    assert day1["US"]["open_project_share"] == pytest.approx(4 / 5) and day1["US"]["workers"] == 0
+    assert day1["GB"]["open_project_share"] == pytest.approx(1 / 5)
+    sums = table.group_by("snapshot_date").agg(pl.col("worker_share", "open_project_share").sum())
     np.testing.assert_allclose(sums["worker_share"], 1.0)
-    np.testing.assert_allclose(sums["job_share"], 1.0)
+    np.testing.assert_allclose(sums["open_project_share"], 1.0)
     by_occupation = competition.supply_demand_shares(
         scan_profiles(market), scan_jobs(market), by_occupation=True
     )

@@ -108,10 +108,10 @@ def test_a_crawl_of_the_replay_keeps_every_open_job_and_only_robots_paths(pph, t
         seen = list(server.requests)
     assert result.returncode == 0, result.stderr
     stored = scan_jobs(tmp_path).collect()
-    open_jobs = [p for p in pph.projects if p["item_state"] == "open"]
-    assert stored.height == len(open_jobs)
+    open_projects = [p for p in pph.projects if p["item_state"] == "open"]
+    assert stored.height == len(open_projects)
     (record,) = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
-    assert record["items_dropped"]["not_open"] == len(pph.projects) - len(open_jobs)
+    assert record["items_dropped"]["not_open"] == len(pph.projects) - len(open_projects)
     for request in seen:  # clean paths, and ?page=N alone: what robots.txt allows
         assert request.path == "/robots.txt" or request.path.startswith("/freelance-jobs")
         assert set(request.query) <= {"page"}
@@ -120,7 +120,7 @@ def test_a_crawl_of_the_replay_keeps_every_open_job_and_only_robots_paths(pph, t
     assert sources["USD"] == ["identity"]
     assert all(s.startswith(("ecb:", "wdi:")) for s in sources["GBP"])  # no rate on the page
     assert stored["budget_min_usd"].null_count() == 0
-    assert set(stored["employer_country"]) == {p["client"]["country"] for p in open_jobs}
+    assert set(stored["employer_country"]) == {p["client"]["country"] for p in open_projects}
     texts = {v for c in stored.select(pl.col(pl.String)).columns for v in stored[c].drop_nulls()}
     for project in pph.projects[:50]:  # nothing personal, no free text
         client = project["client"]

@@ -146,7 +146,7 @@ def test_summary_by_platform_and_the_platform_filter(demo_store):
     for row in table.iter_rows(named=True):
         mine = profiles.filter(pl.col("platform") == row["platform"])
         assert row["profiles"] == mine["profile_id"].n_unique()  # one snapshot: rows = profiles
-        assert row["jobs_posted"] == jobs.filter(pl.col("platform") == row["platform"]).height
+        assert row["open_projects"] == jobs.filter(pl.col("platform") == row["platform"]).height
         rates = mine["hourly_rate_usd"].drop_nulls()
         if rates.len() >= 10:
             assert row["rate_median_usd"] == pytest.approx(rates.median())
@@ -167,9 +167,9 @@ def test_summary_by_platform_and_the_platform_filter(demo_store):
     assert "tenure_pct_per_year: empty - no profile here has a registration date" in full.stderr
     table = pl.read_csv(full.stdout.encode())
     guru_jobs = jobs.filter(pl.col("platform") == "guru")
-    assert table["jobs_posted"].sum() <= guru_jobs.height  # jobs of Guru only, not every platform
+    assert table["open_projects"].sum() <= guru_jobs.height  # jobs of Guru only, not every platform
     assert (
-        table["jobs_posted"].sum()
+        table["open_projects"].sum()
         == guru_jobs.filter(pl.col("employer_country").is_in(table["country"].to_list())).height
     )
     assert table["tenure_pct_per_year"].null_count() == table.height

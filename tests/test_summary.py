@@ -105,7 +105,7 @@ def test_values_computed_by_hand(hand_store):
     assert (pk["rate_p25_usd"], pk["rate_median_usd"], pk["rate_p75_usd"]) == (3.75, 6.5, 9.25)
     # ranks: 6 - 1.96*sqrt(12)/2 = 2.61 -> 3; 1 + 6 + 3.39 = 10.39 -> 10
     assert (pk["rate_median_ci_low"], pk["rate_median_ci_high"]) == (3.0, 10.0)
-    assert pk["jobs_posted"] == 1
+    assert pk["open_projects"] == 1
     assert (pk["snapshot_first"], pk["snapshot_last"], pk["snapshots"]) == (DAY1, DAY2, 2)
     assert pk["top_occupations"] == "Software & tech 100%"
     india = rows["IN"]
@@ -120,7 +120,7 @@ def test_values_computed_by_hand(hand_store):
     )
     assert namibia["country_name"] == "Namibia"
     us = rows["US"]
-    assert (us["profiles"], us["jobs_posted"], us["rate_median_usd"]) == (0, 2, None)
+    assert (us["profiles"], us["open_projects"], us["rate_median_usd"]) == (0, 2, None)
 
 
 def test_min_count_and_filters(hand_store):

@@ -88,7 +88,7 @@ def summary(
         str, typer.Option(help="With --plot: nominal, intl_rate, local or platform.")
     ] = "local",
 ) -> None:
-    """Country table: profiles, asking rates (median, quartiles, CI), jobs posted, occupations.
+    """Country table: profiles, asking rates (median, quartiles, CI), open projects, occupations.
 
     With --full, also the rate's progression with tenure, workers and bids per job, and every
     relative-earnings index with its interval, region and income group."""
@@ -157,7 +157,7 @@ def summary(
         )
     notes = [definitions, pooled_note(profiles, jobs, weights, seed)]
     if jobs is None:
-        notes.append("No jobs in this store: jobs_posted is 0 everywhere.")
+        notes.append("No jobs in this store: open_projects is 0 everywhere.")
     notes += store_notes(store)
     title = f"Country summary — {store}"
     render_summary(table, fmt, output, title=title, notes=notes)
@@ -201,7 +201,7 @@ def _platform_summary(
             "median",
             "p75",
             "worker countries",
-            "jobs posted",
+            "open projects",
         },
     )
 
@@ -238,7 +238,7 @@ def pooled_note(
         f"{where}; profiles pooled as a weighted mixture ({given}; renormalised within each "
         "country over the platforms present): rate quartiles are the mixture's (inverted CDF), "
         f"the median's 95% CI a bootstrap stratified by platform (2,000 draws, seed {seed}), "
-        "occupation shares mixed alike; profiles and jobs_posted count rows."
+        "occupation shares mixed alike; profiles and open_projects count rows."
     )
 
 
@@ -439,6 +439,7 @@ class CompetitionView(StrEnum):
     workers_by_country = "workers-by-country"
     bids = "bids"
     shares = "shares"
+    new_projects = "new-projects"
 
 
 class Index(StrEnum):
@@ -468,19 +469,32 @@ def competition(
     platform: PlatformOption = None,
     view: Annotated[CompetitionView, typer.Option(help="Which table.")] = CompetitionView.workers,
     by: Annotated[
-        str, typer.Option(help="For --view bids: occupation, budget_band or employer_country.")
+        str,
+        typer.Option(
+            help="For --view bids: occupation, budget_band or employer_country; for --view "
+            "new-projects: occupation and/or employer_country (comma-separated)."
+        ),
     ] = "occupation",
     snapshots: Annotated[str, typer.Option(help="latest or all (averaged).")] = "latest",
     min_count: min_count_option() = 10,
+    since: Annotated[
+        str | None, typer.Option(help="For --view new-projects: first posting day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="For --view new-projects: last posting day (YYYY-MM-DD).")
+    ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Competition: workers per open job, bids per job, supply and demand shares by country."""
+    """Competition: workers per open project, bids per project, supply and demand shares by
+    country, and new projects per day (the flow the Online Labour Index counts)."""
     from olmstats import competition as comp
     from olmstats.cli.render import render_table
     from olmstats.store import scan_jobs, scan_profiles, store_notes
 
     check_output(output, fmt)
+    if (since or until) and view is not CompetitionView.new_projects:
+        raise InputError("--since and --until go with --view new-projects")
     store = resolve_store(store)
     chosen = split_values(platform) or None
     profiles = scan_profiles(store, platforms=chosen)
@@ -496,12 +510,21 @@ def competition(
     elif view is CompetitionView.bids:
         table = comp.bids_per_job(jobs, by=by, snapshots=snapshots, min_count=min_count)
         about = f"Bids per open project by {by}; budget bands use the middle of the US$ budget."
-    else:
+    elif view is CompetitionView.shares:
         table = comp.supply_demand_shares(profiles, jobs)
         about = (
-            "Shares of workers (where workers are) and of jobs (where employers are), per "
-            "snapshot, as the Online Labour Index reports them."
+            "Shares of workers (where workers are) and of open projects (where employers are), "
+            "per snapshot; open projects are a stock - the Online Labour Index's shares are of "
+            "new projects (--view new-projects)."
         )
+    else:
+        flow = comp.new_projects(
+            jobs,
+            since=parse_date(since, "--since"),
+            until=parse_date(until, "--until"),
+            by=split_values([by]),
+        )
+        table, about = flow.table, " ".join(flow.notes)
     notes = [about, comp.COUNTED, pooled_note(profiles, jobs), *store_notes(store)]
     render_table(
         table.with_columns(pl.col(pl.Float64).round(4)),
@@ -509,7 +532,8 @@ def competition(
         output,
         title=f"Competition ({view.value}) — {store}",
         notes=notes,
-        numeric=set(table.columns) - {"occupation", "country", "budget_band", "employer_country"},
+        numeric=set(table.columns)
+        - {"occupation", "country", "budget_band", "employer_country", "posted_on"},
     )
 
 

@@ -196,7 +196,7 @@ def platforms(table: pl.DataFrame) -> pl.DataFrame:
                 "p75": money(r["rate_p75_usd"]),
                 "median 95% CI": "–" if low is None else f"{low:,.2f}–{high:,.2f}",
                 "worker countries": r["worker_countries"] or "–",
-                "jobs posted": r["jobs_posted"],
+                "open projects": r["open_projects"],
                 "employer countries": r["employer_countries"] or "–",
             }
         )

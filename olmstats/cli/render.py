@@ -44,7 +44,7 @@ def _display_frame(table: pl.DataFrame) -> pl.DataFrame:
             "median 95% CI": "–"
             if r["rate_median_ci_low"] is None
             else f"{r['rate_median_ci_low']:,.2f}–{r['rate_median_ci_high']:,.2f}",
-            "jobs posted": r["jobs_posted"],
+            "open projects": r["open_projects"],
             "top occupations": r["top_occupations"] or "–",
         }
         if not single_snapshot:
@@ -74,7 +74,7 @@ def render_summary(
         title=f"{title} ({snapshot_caption(table)})",
         notes=notes,
         display=_display_frame,
-        numeric={"profiles", "with rate", "p25", "median", "p75", "jobs posted"},
+        numeric={"profiles", "with rate", "p25", "median", "p75", "open projects"},
     )
 
 
