@@ -14,6 +14,7 @@ interval, open projects, top occupations, snapshots), its World Bank region and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -74,14 +75,29 @@ def full_country_table(
     seed: int = earnings.DEFAULT_SEED,
     since: date | None = None,
     until: date | None = None,
+    platform_weights: Mapping[str, float] | None = None,
 ) -> CountryTable:
-    """One row per country: see the module docstring. Notes define every column."""
+    """One row per country: see the module docstring. Notes define every column.
+
+    With *platform_weights*, the rate columns and every relative-earnings index use the
+    weighted mixture of platforms (as :func:`olmstats.summary.country_summary` and
+    :func:`olmstats.earnings.relative_earnings` do, one seed for both: one median, one
+    interval); the tenure gradient and the competition columns pool rows (said in the notes).
+    """
     profiles = profiles_input(profiles, "registration_date", "reviews")
     jobs = None if jobs is None else jobs_input(jobs, "bid_count")
     check_min_count(min_count)
     check_positive(hours, "hours")
     check_window(since, until)
-    summary = country_summary(profiles, jobs, min_count=min_count, since=since, until=until)
+    summary = country_summary(
+        profiles,
+        jobs,
+        min_count=min_count,
+        since=since,
+        until=until,
+        platform_weights=platform_weights,
+        seed=seed,
+    )
     dated = profiles.select(pl.col("registration_date").is_not_null().any()).collect().item()
     if dated:
         slopes = progression.rate_progression(profiles, by="country").select(
@@ -108,6 +124,7 @@ def full_country_table(
         seed=seed,
         since=since,
         until=until,
+        platform_weights=platform_weights,
     )
     indices = earned.countries.select(
         "country",
@@ -143,6 +160,12 @@ def full_country_table(
     else:
         table = table.with_columns(
             workers_per_job=pl.lit(None, pl.Float64), bids_per_job=pl.lit(None, pl.Float64)
+        )
+    if platform_weights is not None:
+        notes.append(
+            "Platform weights apply to the rates, the indices and the occupation shares; "
+            "tenure_pct_per_year, workers_per_job and bids_per_job pool rows: a regression "
+            "slope and a ratio of counts are not medians of a mixture."
         )
     if table.is_empty():
         raise InputError("no profiles match")

@@ -57,7 +57,7 @@ from olmstats.inputs import check_min_count, check_positive, check_window, profi
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import materialise_latest, snapshot_window
-from olmstats.weights import mixture_statistics
+from olmstats.weights import check_weights, mixture_statistics, weighted_group_statistics
 
 INDICES = ("nominal", "intl_rate", "local", "platform")
 #: The reference series of each index, all taken from one year per country.
@@ -215,6 +215,7 @@ def relative_earnings(
     until: date | None = None,
     adjusted: bool = True,
     group_weights: str | Mapping[str, float] | pl.DataFrame | None = None,
+    platform_weights: Mapping[str, float] | None = None,
 ) -> EarningsTables:
     """Relative-earnings indices per country, region and income group (module docstring).
 
@@ -227,6 +228,13 @@ def relative_earnings(
         gives the weights. With weights, a group's value is the median of the weighted mixture
         of its countries' ratio distributions and its interval a bootstrap of ``draws``
         resamples stratified by country (``seed`` stated).
+    platform_weights
+        A weight per platform pooled (as in :func:`olmstats.summary.country_summary`): each
+        country's median is then the median of the weighted mixture of its platforms' rate
+        distributions, with the percentile bootstrap stratified by platform (``draws`` at least
+        1,000, ``seed``) - the same interval the country summary gives with the same weights and
+        seed - and regions mix the platforms alike within each country. Default: rows counted.
+        The composition adjustment (adj_*) pools rows whatever the weights (said in the notes).
     """
     profiles = profiles_input(profiles, "registration_date")
     check_positive(hours, "hours")
@@ -238,6 +246,7 @@ def relative_earnings(
         snapshot_window(profiles, since, until),
         "profile_id",
         [
+            "platform",
             "country",
             "hourly_rate_usd",
             "occupation",
@@ -257,11 +266,19 @@ def relative_earnings(
         tenure_band=pl.when(tenure >= 0).then(band),  # 0..4: the bands of progression
     )
     iso = list(country_table.countries())
-    stats = (
-        grouped_order_statistics(people, "country", "hourly_rate_usd", (0.5,), keys=iso)
-        .filter(pl.col("n") > 0)
-        .sort(["n", "country"], descending=[True, False])
-    )
+    if platform_weights is not None:
+        platform_weights = check_weights(platform_weights, people["platform"].unique().to_list())
+        medians = weighted_group_statistics(
+            people.filter(pl.col("country").is_not_null()),
+            "country",
+            "hourly_rate_usd",
+            platform_weights,
+            draws=draws,
+            seed=seed,
+        )
+    else:
+        medians = grouped_order_statistics(people, "country", "hourly_rate_usd", (0.5,), keys=iso)
+    stats = medians.filter(pl.col("n") > 0).sort(["n", "country"], descending=[True, False])
     platform_median = float(people["hourly_rate_usd"].median())
     factors, messages = _reference_factors(stats["country"].to_list(), year, hours, max_lag)
     for message in messages:
@@ -332,12 +349,13 @@ def relative_earnings(
     weights = _group_weights(group_weights, year, table["country"].to_list())
     ratios = _individual_ratios(people, table, adjusted and not unadjustable)
     rng = np.random.default_rng(seed)
-    regions = _aggregate(ratios, table, "region", weights, draws, rng)
-    incomes = _aggregate(ratios, table, "income_group", weights, draws, rng)
+    regions = _aggregate(ratios, "region", weights, platform_weights, draws, rng)
+    incomes = _aggregate(ratios, "income_group", weights, platform_weights, draws, rng)
     snapshot_year = int(people["snapshot_date"].max().year)
     notes = (
         _definitions(year, snapshot_year, hours, min_count, platform_median)
-        + _aggregate_notes(weights, draws, seed)
+        + _aggregate_notes(weights, platform_weights is not None, draws, seed)
+        + _platform_notes(platform_weights, draws, seed)
         + messages
     )
     return EarningsTables(
@@ -405,10 +423,11 @@ def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool
         if adjusted
         else pl.lit(None, dtype=pl.Float64),
     )
-    rated = people.select("country", "hourly_rate_usd").drop_nulls("hourly_rate_usd")
+    rated = people.select("platform", "country", "hourly_rate_usd").drop_nulls("hourly_rate_usd")
     joined = rated.join(per_country, on="country")
     rate = pl.col("hourly_rate_usd")
     return joined.select(
+        pl.col("platform").alias("source_platform"),  # "platform" is also an index
         "country",
         "region",
         "income_group",
@@ -420,21 +439,45 @@ def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool
     )
 
 
+def _strata_weights(
+    frame: pl.DataFrame,
+    countries: GroupWeights | None,
+    platforms: Mapping[str, float] | None,
+) -> dict[str, float]:
+    """Weight of each (country, platform) stratum of one group's rows: the country's weight
+    (given, else its rows) times the platform's share within the country (given weights
+    renormalised over the platforms present, else rows)."""
+    cells = frame.group_by("country", "source_platform").agg(rows=pl.len())
+    out: dict[str, float] = {}
+    for (country,), cell in cells.group_by("country"):
+        rows = cell["rows"].sum()
+        country_weight = countries.weights[country] if countries is not None else float(rows)
+        if platforms is not None:
+            total = sum(platforms[p] for p in cell["source_platform"])
+            shares = {p: platforms[p] / total for p in cell["source_platform"]}
+        else:
+            shares = {p: n / rows for p, n in cell.select("source_platform", "rows").iter_rows()}
+        for name, share in shares.items():
+            out[f"{country}|{name}"] = country_weight * share
+    return out
+
+
 def _aggregate(
     ratios: pl.DataFrame,
-    table: pl.DataFrame,
     group: str,
     weights: GroupWeights | None,
+    platform_weights: Mapping[str, float] | None,
     draws: int,
     rng: np.random.Generator,
 ) -> pl.DataFrame:
     """Per group: the pooled median of individual ratios with its 95% interval (order
-    statistics; with external weights, the weighted mixture's median and a bootstrap stratified
-    by country), and the countries covered, per index."""
+    statistics; with country or platform weights, the weighted mixture's median and a bootstrap
+    stratified by country and platform), and the countries covered, per index."""
     names = [*INDICES, *[f"adj_{name}" for name in INDICES]]
     labels = sorted({g for g in ratios[group].to_list() if g is not None})
     if not labels:
         return pl.DataFrame(schema={group: pl.String})
+    mixed = weights is not None or platform_weights is not None
     out: dict[str, dict[str, object]] = {label: {group: label} for label in labels}
     members = ratios.filter(pl.col(group).is_not_null())
     for label, frame in members.group_by(group):
@@ -449,43 +492,63 @@ def _aggregate(
             pl.col("country").n_unique().alias("countries"), pl.len().alias("n")
         )
         found = {r[group]: r for r in covered.iter_rows(named=True)}
-        if weights is None:
+        if not mixed:
             stats = grouped_order_statistics(usable, group, name, (0.5,), keys=labels)
-            point = {r[group]: r for r in stats.iter_rows(named=True)}
+            point = {
+                r[group]: (r["q0.5"], r["ci_low"], r["ci_high"])
+                for r in stats.iter_rows(named=True)
+            }
         for label in labels:
             row = out[label]
             row[f"{name}_countries"] = found.get(label, {}).get("countries", 0)
             row[name] = row[f"{name}_low"] = row[f"{name}_high"] = None
             if label not in found:
                 continue
-            if weights is None:
-                r = point[label]
-                row[name], row[f"{name}_low"], row[f"{name}_high"] = (
-                    r["q0.5"],
-                    r["ci_low"],
-                    r["ci_high"],
-                )
-            else:
+            if mixed:
                 subset = usable.filter(pl.col(group) == label)
-                mixed = mixture_statistics(
+                strata = (subset["country"] + "|" + subset["source_platform"]).to_numpy()
+                result = mixture_statistics(
                     subset[name].to_numpy().astype(np.float64),
-                    subset["country"].to_numpy(),
-                    weights.weights,
+                    strata,
+                    _strata_weights(subset, weights, platform_weights),
                     probabilities=(0.5,),
                     draws=draws,
                     rng=rng,
                 )
-                row[name], row[f"{name}_low"], row[f"{name}_high"] = (
-                    mixed["q0.5"],
-                    mixed["ci_low"],
-                    mixed["ci_high"],
-                )
+                values = (result["q0.5"], result["ci_low"], result["ci_high"])
+            else:
+                values = point[label]
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = values
     return pl.DataFrame(list(out.values()), infer_schema_length=None).sort(
         "profiles_with_rate", descending=True
     )
 
 
-def _aggregate_notes(weights: GroupWeights | None, draws: int, seed: int) -> list[str]:
+def _platform_notes(
+    platform_weights: Mapping[str, float] | None, draws: int, seed: int
+) -> list[str]:
+    if platform_weights is None:
+        return []
+    given = ", ".join(f"{p} {w:g}" for p, w in platform_weights.items())
+    return [
+        f"Platforms weighted ({given}; renormalised within each country over the platforms "
+        "present): each country's median is the weighted mixture's, its 95% interval a "
+        f"bootstrap stratified by platform ({draws:,} draws, seed {seed}) times each index's "
+        "constant; regions mix platforms alike within each country. adj_* and the platform "
+        "median of the platform index pool rows (not weighted)."
+    ]
+
+
+def _aggregate_notes(
+    weights: GroupWeights | None, platform_weighted: bool, draws: int, seed: int
+) -> list[str]:
+    if weights is None and platform_weighted:
+        return [
+            "Regions and income groups: the median of the mixture of the group's individual "
+            "ratios, countries as often as their profiles were crawled and platforms weighted "
+            f"within each country; 95% interval a bootstrap stratified by country and platform, "
+            f"{draws:,} draws (seed {seed})."
+        ]
     if weights is None:
         return [
             "Regions and income groups: the pooled median of the individual ratios (each "

@@ -382,3 +382,37 @@ def test_one_median_one_interval_in_the_summary_and_the_indices(tmp_path):
         ratio = joined[name] / joined["median_rate_usd"]
         assert np.allclose(joined[f"{name}_low"], joined["median_low"] * ratio, equal_nan=True)
         assert np.allclose(joined[f"{name}_high"], joined["median_high"] * ratio, equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore::olmstats.reference.ReferenceDataWarning")
+def test_platform_weights_give_the_summary_s_median_and_interval(tmp_path):
+    from olmstats.summary import country_summary
+    from tests.test_weights import profiles
+
+    # PK: 30 on freelancer at $5, 10 on guru at $20; IN: 12 and 12 at $8 and $12
+    rows = [("freelancer", "PK", 5.0, "software_technology")] * 30
+    rows += [("guru", "PK", 20.0, "writing_translation")] * 10
+    rows += [("freelancer", "IN", 8.0, "software_technology")] * 12
+    rows += [("guru", "IN", 12.0, "software_technology")] * 12
+    frame = profiles(rows).with_columns(registration_date=pl.lit(None, pl.Date))
+    weights = {"freelancer": 1.0, "guru": 3.0}
+    earned = relative_earnings(frame, year=2024, platform_weights=weights, seed=7)
+    pk = earned.countries.filter(pl.col("country") == "PK").row(0, named=True)
+    assert pk["median_rate_usd"] == 20.0  # guru holds 3/4 of Pakistan's mass, not 1/4
+    assert pk["nominal"] == pytest.approx(20 * 2000 / PAK["gdp"])
+    summary = country_summary(frame, platform_weights=weights, seed=7)
+    joined = earned.countries.join(summary, on="country")
+    for mine, theirs in [
+        ("median_rate_usd", "rate_median_usd"),
+        ("median_low", "rate_median_ci_low"),
+        ("median_high", "rate_median_ci_high"),
+    ]:
+        assert joined[mine].to_list() == joined[theirs].to_list(), mine  # one interval
+    assert any("Platforms weighted (freelancer 1, guru 3" in note for note in earned.notes)
+    counted = relative_earnings(frame, year=2024)
+    assert counted.countries.filter(pl.col("country") == "PK")["median_rate_usd"][0] == 5.0
+    # South Asia (IN alone here): the mixture of IN's two platforms, 1:3 → $12 dominates
+    region = earned.regions.filter(pl.col("region") == "South Asia").row(0, named=True)
+    assert region["platform"] == pytest.approx(100 * 12.0 / float(np.median([r[2] for r in rows])))
+    with pytest.raises(InputError, match="no weight for platform guru"):
+        relative_earnings(frame, platform_weights={"freelancer": 1.0})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -137,7 +138,29 @@ def test_olm_summary_weight_says_how_it_pooled(demo_store):
     assert "pooled by counting rows" in counted.stderr
     assert counted.stdout != result.stdout  # the weights moved some medians or shares
     both = run_olm("summary", "--store", str(demo_store), "--by", "platform", "-w", "guru=1")
-    assert both.returncode == 2 and "--weight applies to the country table only" in both.stderr
+    assert both.returncode == 2 and "it does not go with --by platform" in both.stderr
     missing = run_olm("summary", "--store", str(demo_store), "--weight", "freelancer=1")
     assert missing.returncode == 2 and "no weight for platform guru" in missing.stderr
     assert missing.stderr.count("\n") == 1
+
+
+def test_earnings_and_the_full_table_take_the_same_weights(demo_store):
+    weights = [f"--weight={p}=1" for p in ["freelancer", "guru", "peopleperhour", "upwork"]]
+    store = ["--store", str(demo_store), "--format", "csv"]
+    summary = pl.read_csv(io.StringIO(run_olm("summary", *store, *weights, check=True).stdout))
+    earned = run_olm("earnings", *store, *weights, "--seed", "20261201", check=True)
+    assert "Platforms weighted (freelancer 1, guru 1, peopleperhour 1, upwork 1" in earned.stderr
+    joined = pl.read_csv(io.StringIO(earned.stdout)).join(summary, on="country")
+    assert joined.height > 10
+    # one median, one interval: the summary's weighted mixture and the earnings table agree
+    for mine, theirs in [
+        ("median_low", "rate_median_ci_low"),
+        ("median_high", "rate_median_ci_high"),
+    ]:
+        both = joined.drop_nulls(mine)
+        assert both[mine].to_list() == both[theirs].to_list()
+    full = run_olm("summary", *store, "--full", *weights, check=True)
+    assert "pooled as a weighted mixture" in full.stderr
+    assert "tenure_pct_per_year, workers_per_job and bids_per_job pool rows" in full.stderr
+    table = pl.read_csv(io.StringIO(full.stdout)).join(summary, on="country", suffix="_s")
+    assert table["rate_median_usd"].to_list() == table["rate_median_usd_s"].to_list()

@@ -17,6 +17,7 @@ from olmstats.cli.options import (
     OutputOption,
     PlatformOption,
     StoreOption,
+    WeightOption,
     check_output,
     check_plot,
     finite_positive,
@@ -48,15 +49,7 @@ def _stderr(message: str) -> None:
 def summary(
     store: StoreOption = None,
     platform: PlatformOption = None,
-    weight: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--weight",
-            "-w",
-            help="Pool platforms as a weighted mixture: PLATFORM=WEIGHT for each (default: "
-            "count rows).",
-        ),
-    ] = None,
+    weight: WeightOption = None,
     seed: Annotated[
         int, typer.Option(help="With --weight: seed of the median's bootstrap.")
     ] = 20261201,
@@ -109,10 +102,8 @@ def summary(
     if by not in ("country", "platform"):
         raise InputError(f"--by must be country or platform, got {by!r}")
     weights = parse_weights(weight or [])
-    if weights and (full or by == "platform"):
-        raise InputError(
-            "--weight applies to the country table only (not --full, not --by platform)"
-        )
+    if weights and by == "platform":
+        raise InputError("--weight pools platforms: it does not go with --by platform")
     store = resolve_store(store)
     chosen = split_values(platform) or None
     if by == "platform":
@@ -132,6 +123,8 @@ def summary(
             output=output,
             plot=plot,
             index=index,
+            weights=weights or None,
+            seed=seed,
         )
         return
     jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
@@ -255,6 +248,8 @@ def _full_summary(
     output: Path | None,
     plot: Path | None,
     index: str,
+    weights: dict[str, float] | None,
+    seed: int,
 ) -> None:
     import warnings
 
@@ -268,7 +263,14 @@ def _full_summary(
     with warnings.catch_warnings(), _status(fmt, "Computing the full country table…"):
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         result = full_country_table(
-            profiles, jobs, min_count=min_count, year=year, since=window[0], until=window[1]
+            profiles,
+            jobs,
+            min_count=min_count,
+            year=year,
+            since=window[0],
+            until=window[1],
+            platform_weights=weights,
+            seed=seed,
         )
     table = result.table
     if codes:
@@ -278,7 +280,7 @@ def _full_summary(
     provenance = store_notes(store)
     notes = [
         DEFINITIONS.format(min_count=min_count),
-        pooled_note(profiles, jobs),
+        pooled_note(profiles, jobs, weights, seed),
         *result.notes,
         *provenance,
     ]
@@ -561,6 +563,10 @@ def earnings(
     min_count: min_count_option("rates") = 10,
     index: Annotated[Index, typer.Option(help="Index for --plot.")] = Index.local,
     adjusted: Annotated[bool, typer.Option(help="Plot the composition-adjusted index.")] = False,
+    weight: WeightOption = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstraps (weighted medians, weighted groups).")
+    ] = 20261125,
     group_weights: Annotated[
         str | None,
         typer.Option(
@@ -589,6 +595,9 @@ def earnings(
     check_plot(plot)
     store = resolve_store(store)
     weights = _read_group_weights(group_weights)
+    from olmstats.weights import parse_weights
+
+    platform_weights = parse_weights(weight or []) or None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         with _status(fmt, "Computing indices and intervals…"):
@@ -600,13 +609,19 @@ def earnings(
                 draws=draws,
                 min_count=min_count,
                 group_weights=weights,
+                platform_weights=platform_weights,
+                seed=seed,
             )
     table = {
         Level.country: result.countries,
         Level.region: result.regions,
         Level.income_group: result.income_groups,
     }[level]
-    notes = [*result.notes, pooled_note(profiles, None), *store_notes(store)]
+    notes = [
+        *result.notes,
+        pooled_note(profiles, None, platform_weights, seed),
+        *store_notes(store),
+    ]
 
     render_table(
         table,

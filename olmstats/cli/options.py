@@ -194,3 +194,14 @@ def _typed(name: str, value: str, default: Any) -> object:
         except json.JSONDecodeError:
             raise bad("JSON (an object or a list)") from None
     return value
+
+
+WeightOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        "-w",
+        help="Pool platforms as a weighted mixture: PLATFORM=WEIGHT for each (default: "
+        "count rows).",
+    ),
+]
