@@ -182,8 +182,12 @@ def test_a_lost_worker_makes_the_crawl_incomplete(replay, redis_url, tmp_path):
     final = next(r for r in records(store) if r["distributed"]["worker"] == "survivor")
     assert final["status"] == "incomplete" and final["distributed"]["final"]
     assert final["distributed"]["workers"]["lost"]["state"] == "lost"
-    failures = [f for entry in final["listings"] for f in entry["failures"]]
-    assert all(f["reason"] == "worker_lost" for f in failures)
+    # every listing was read to its end, or names the lost worker as what cut it short
+    for entry in final["listings"]:
+        if entry["outcome"] != "read_to_end":
+            assert entry["outcome"] == "failed" and entry["end"] == "worker_lost", entry
+            assert "lost" in entry["failures"][-1]["detail"]
+    assert all(f["reason"] == "worker_lost" for e in final["listings"] for f in e["failures"])
 
 
 def test_unreachable_redis_is_one_line_before_anything_is_crawled(replay, tmp_path):

@@ -33,6 +33,7 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HINCRBY', KEYS[2], ARGV[2] .. '\\31pages_read', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[2] .. '\\31items_seen', tonumber(ARGV[3]))
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[2] .. '\\31total_announced', ARGV[4]) end
+redis.call('HSET', KEYS[2], ARGV[2] .. '\\31last_read', ARGV[5] .. '\\31' .. ARGV[6])
 return 1
 """
 _FAILED = """
@@ -89,7 +90,14 @@ class SharedListingBook(ListingBook):
     def read(self, label: str, page: int, *, items: int, total: int | None) -> None:
         self._read(
             keys=[self.key("inflight"), self.key("listings")],
-            args=[page_field(label, page), label, items, "" if total is None else total],
+            args=[
+                page_field(label, page),
+                label,
+                items,
+                "" if total is None else total,
+                self.crawl.worker,
+                page,
+            ],
         )
         self.stats.inc_value("olm/pages")
 
@@ -141,8 +149,36 @@ class SharedListingBook(ListingBook):
             for label, page, holder in self._inflight():
                 if holder in lost:
                     self._fail(label, page, "worker_lost", f"held by worker {holder}", "", end=True)
+            self.fail_dropped_listings(lost)
         self._final = self.snapshot()
         self._problems = self.crawl_problems()
+
+    def fail_dropped_listings(self, lost: set[str]) -> None:
+        """A listing with no end and no page in flight whose last page was read by a lost
+        worker: that worker died between reading the page and queueing the next one."""
+        server = self.crawl.server
+        held = {label for label, _, _ in self._inflight()}
+        fields = server.hgetall(self.key("listings"))
+        for label in self.listings:
+            if label in held or f"{label}{SEP}end".encode() in fields:
+                continue
+            last = fields.get(f"{label}{SEP}last_read".encode(), b"").decode()
+            worker, _, page = last.partition(SEP)
+            if worker not in lost:
+                continue
+            entry = {
+                "listing": label,
+                "page": int(page) + 1,
+                "reason": "worker_lost",
+                "detail": f"worker {worker} read page {int(page) + 1} and was lost before "
+                "asking for the next",
+                "url": "",
+                "worker": self.crawl.worker,
+            }
+            pipe = server.pipeline(transaction=True)
+            pipe.rpush(self.key("failures"), json.dumps(entry))
+            pipe.hset(self.key("listings"), f"{label}{SEP}end", "worker_lost")
+            pipe.execute()
 
     def result(self, stopped: bool) -> dict[str, Any]:
         """What the other workers learn of this one when it closes."""

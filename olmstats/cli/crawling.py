@@ -195,7 +195,8 @@ def import_feeds(
     from olmstats.pseudonym import KEY_ENV, Pseudonymiser
     from olmstats.store import run_record_path
 
-    overrides: dict[str, object] = {"OLM_STORE": str(store), "OLM_PROGRESS": False}
+    # an import reads files, not a host: never a distributed crawl, whatever OLM_REDIS_URL says
+    overrides: dict[str, object] = {"OLM_STORE": str(store), "OLM_PROGRESS": False, "REDIS_URL": ""}
     overrides.update(log_level(level))
     known = feed_spiders(project_settings(overrides))
     if feed not in known:
@@ -367,6 +368,7 @@ def replay_overrides(store: Path, *, progress: bool) -> dict[str, object]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "LOG_ENABLED": False,
         "OLM_PROGRESS": progress,
+        "REDIS_URL": "",  # the demo runs in one process, whatever OLM_REDIS_URL says
     }
 
 
