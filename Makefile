@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[crawl,reference,server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[crawl,distributed,reference,server,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "olmcrawl.extensions.politeness_guard.PolitenessGuard": 10,
+    # only with REDIS_URL: heartbeats, staying open while other workers are busy
+    "olmcrawl.distributed.extension.DistributedCrawlExtension": 20,
     "olmcrawl.extensions.run_record.RunRecordExtension": 500,
     "olmcrawl.extensions.progress.ProgressExtension": 510,
 }
@@ -90,6 +92,21 @@ OLM_PLAN = ""
 # with the same spider and arguments (olmcrawl/base/journal.py). `olm plan run` gives each
 # crawl of a plan its own, under <store>/plans/<plan>/jobs/.
 OLM_JOB_DIR = ""
+
+# -- optional: distributed crawls (olmcrawl/distributed/) -----------------------------------------
+# With a Redis URL, every process crawling the same spider, arguments and base URL joins one
+# shared crawl: one request queue, one duplicate filter, one account of the listings, and one
+# request rate per host for all of them together (DOWNLOAD_DELAY between any two requests to a
+# host, from any worker). Needs `pip install 'olmstats[distributed]'` (scrapy-redis).
+REDIS_URL = os.environ.get("OLM_REDIS_URL", "")
+# This worker's name in the shared crawl (default: host name and process id); part of its run id.
+OLM_WORKER_ID = os.environ.get("OLM_WORKER_ID", "")
+# Name the shared crawl explicitly (default: the spider and a digest of its arguments and base URL).
+OLM_REDIS_CRAWL = ""
+# A worker whose heartbeat is older than this is lost: nobody waits for it any more.
+OLM_REDIS_WORKER_TIMEOUT = 30.0
+# A crawl's keys expire this long after the last heartbeat of any of its workers.
+OLM_REDIS_LEASE = 600.0
 
 # -- optional: requests through Zyte API (off unless the operator sets a key) ---------------------
 # For platforms that block plain HTTP clients. The key comes only from the environment;

@@ -266,10 +266,14 @@ class PlanRunningError(InputError):
 
 
 @contextmanager
-def held_lock(path: Path, busy: str, holder: dict[str, Any]) -> Iterator[Path]:
+def held_lock(
+    path: Path, busy: str, holder: dict[str, Any], *, shared: bool = False
+) -> Iterator[Path]:
     """Hold an ``flock`` on *path* for the duration, or raise :class:`PlanRunningError` with
     *busy* and what the holder wrote there. The kernel releases the lock when the holder
-    exits, however it exits (SIGKILL included), so a stale lock file never blocks anyone."""
+    exits, however it exits (SIGKILL included), so a stale lock file never blocks anyone.
+    A *shared* lock is held by any number of shared holders at once, and by no exclusive one
+    meanwhile (shared holders all write the same *holder*, without a pid or time)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+", encoding="utf-8")  # held for the whole block
@@ -278,7 +282,7 @@ def held_lock(path: Path, busy: str, holder: dict[str, Any]) -> Iterator[Path]:
         return
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             try:
@@ -289,9 +293,12 @@ def held_lock(path: Path, busy: str, holder: dict[str, Any]) -> Iterator[Path]:
             raise PlanRunningError(f"{busy} ({told}): not starting another") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(
-            json.dumps({"pid": os.getpid(), **holder, "started": datetime.now(UTC).isoformat()})
-        )
+        if shared:
+            handle.write(json.dumps(holder))
+        else:
+            handle.write(
+                json.dumps({"pid": os.getpid(), **holder, "started": datetime.now(UTC).isoformat()})
+            )
         handle.flush()
         yield path
     finally:
@@ -307,16 +314,25 @@ def plan_lock(store: Path | str, plan: Plan) -> Any:
 
 
 @contextmanager
-def platform_locks(store: Path | str, platforms: Sequence[str], holder: str) -> Iterator[None]:
+def platform_locks(
+    store: Path | str, platforms: Sequence[str], holder: str, *, distributed: bool = False
+) -> Iterator[None]:
     """Hold every platform's lock in *store* (``plans/platform-<name>.lock``): one process at a
     time crawls a platform into a store, so that a plan and an ``olm crawl`` of one host never
-    add up to twice its polite rate. (Across machines, use one scheduler.)"""
+    add up to twice its polite rate. The workers of distributed crawls (*distributed*) share
+    the lock with each other - their requests to a host already share one rate, in Redis - and
+    exclude any other crawl of the platform into the store meanwhile. (Across machines, use
+    one scheduler, or distributed workers.)"""
     from olmstats.store.layout import PLANS_DIR
 
     with ExitStack() as stack:
         for name in sorted(set(platforms)):
             path = Path(store) / PLANS_DIR / f"platform-{name}.lock"
-            stack.enter_context(
-                held_lock(path, f"{name} is being crawled into {store}", {"by": holder})
-            )
+            busy = f"{name} is being crawled into {store}"
+            if distributed:
+                busy += " by a crawl that shares no rate with distributed workers"
+                who = {"by": "distributed workers (olm crawl --redis)"}
+                stack.enter_context(held_lock(path, busy, who, shared=True))
+            else:
+                stack.enter_context(held_lock(path, busy, {"by": holder}))
         yield

@@ -156,3 +156,62 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
     )
     return store
+
+
+#: The test Redis asks for a password, so that tests can check no record ever shows it.
+REDIS_PASSWORD = "olm-test-redis-secret"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of its own on a free loopback port (with a password, nothing saved
+    to disk), stopped afterwards; skipped only where the redis-server binary is missing."""
+    import shutil
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it with apt-get)")
+    import redis
+
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(binary, "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(folder)),
+            *("--requirepass", REDIS_PASSWORD),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"redis-server did not start on port {port}") from None
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -140,6 +140,9 @@ class Listing:
 class ListingBook:
     """Every listing of a run, by label, with the bookkeeping the page loop calls."""
 
+    #: The account is a distributed crawl's (olmcrawl.distributed.listings), not this run's.
+    shared = False
+
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.listings: dict[str, Listing] = {}
@@ -231,6 +234,10 @@ class ListingBook:
                 if not stopped:
                     listing.end = reason
             listing.in_flight.clear()
+
+    def problems(self) -> list[str]:
+        """What else kept the run from being complete (other workers of a distributed crawl)."""
+        return []
 
     def shortfalls(self) -> list[str]:
         """Listings read to their end that saw fewer items than the platform announced."""

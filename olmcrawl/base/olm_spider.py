@@ -125,15 +125,79 @@ class OlmSpider(scrapy.Spider):
         super().update_settings(settings)
         if settings.get("OLM_JOB_DIR"):  # listing checkpoints need items in order
             settings.set("CONCURRENT_ITEMS", 1, priority="spider")
+        if settings.get("REDIS_URL"):  # a distributed crawl (olmcrawl.distributed)
+            from olmcrawl.distributed.download import DEFAULT_INNER, HANDLER, INNER_HANDLERS
+
+            handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+            inner = {
+                scheme: handlers[scheme]
+                if handlers.get(scheme) not in (None, HANDLER)
+                else DEFAULT_INNER
+                for scheme in ("http", "https")
+            }
+            settings.set(INNER_HANDLERS, inner, priority="spider")
+            settings.set(
+                "DOWNLOAD_HANDLERS",
+                {**settings.getdict("DOWNLOAD_HANDLERS"), "http": HANDLER, "https": HANDLER},
+                priority="spider",
+            )
+            settings.set(
+                "SCHEDULER", "olmcrawl.distributed.scheduler.SharedScheduler", priority="spider"
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.listings = ListingBook(crawler)
+        spider.join_shared_crawl(crawler)
+        if spider.shared is not None:
+            from olmcrawl.distributed.listings import SharedListingBook
+
+            spider.listings = SharedListingBook(crawler, spider.shared)
+        else:
+            spider.listings = ListingBook(crawler)
         crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         spider.open_journal(crawler.settings.get("OLM_JOB_DIR"))
         return spider
+
+    # -- distributed runs (olmcrawl.distributed) ---------------------------------------------
+
+    def join_shared_crawl(self, crawler: Crawler) -> None:
+        """With ``REDIS_URL``, join the shared crawl of this spider, arguments and base URL
+        (or start it): the run id and snapshot date become the crawl's. A Redis that does not
+        answer is kept in ``shared_error`` and closes the crawl before any request."""
+        self.shared: Any = None
+        self.shared_error: str | None = None
+        settings = crawler.settings
+        if not settings.get("REDIS_URL") or self.argument_error:
+            return
+        if settings.get("OLM_JOB_DIR"):
+            self.argument_error = (
+                "a distributed crawl (REDIS_URL) keeps its queue in Redis and cannot also be "
+                "resumed from a job directory: drop OLM_JOB_DIR"
+            )
+            return
+        if "run_id" in self.arguments:
+            self.argument_error = (
+                "the workers of a distributed crawl name their own runs: drop run_id"
+            )
+            return
+        from olmcrawl.distributed.shared import SharedCrawl, problem_text, public_url, redis_problem
+
+        try:
+            import redis
+        except ImportError:
+            self.shared_error = redis_problem(settings.get("REDIS_URL"))
+            return
+        try:
+            self.shared = SharedCrawl.join(crawler, self)
+        except InputError as exc:
+            self.argument_error = str(exc)
+        except (redis.RedisError, OSError) as exc:
+            self.shared_error = (
+                f"cannot reach Redis at {public_url(settings.get('REDIS_URL'))}: "
+                f"{problem_text(exc)}"
+            )
 
     # -- resumable runs (olmcrawl.base.journal) ----------------------------------------------
 
@@ -339,6 +403,11 @@ class OlmSpider(scrapy.Spider):
         self.listing_page_failed(response.request, CALLBACK_ERROR, short(failure.value))
 
     def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
-        """A request the scheduler refused: its page is lost, and said to be."""
-        if spider is self:
-            self.listing_page_failed(request, "dropped")
+        """A request the scheduler refused: its page is lost, and said to be - except, in a
+        distributed crawl, a listing page some worker queued first (it is that page's)."""
+        if spider is not self:
+            return
+        if self.listings is not None and self.listings.shared and LISTING in request.meta:
+            self.crawler.stats.inc_value("olm/distributed/pages_queued_by_another")
+            return
+        self.listing_page_failed(request, "dropped")

@@ -68,6 +68,7 @@ FAILED_REASONS = frozenset(
         "store_write_failed",
         "run_id_exists",
         "bootstrap_failed",
+        "redis_unreachable",
     }
 )
 
@@ -109,6 +110,8 @@ def classify_run(reason: str, spider: Spider, stats: dict[str, Any]) -> tuple[st
         shown = "; ".join(item.describe() for item in not_read[:3])
         more = f"; and {len(not_read) - 3} more" if len(not_read) > 3 else ""
         problems.append(f"{len(not_read)} of {len(listings)} listings not read: {shown}{more}")
+    if listings is not None:
+        problems += listings.problems()
     callback_errors = stats.get("olm/errors/callback", 0)
     if callback_errors:
         problems.append(f"{callback_errors} spider callback error(s)")
@@ -280,6 +283,7 @@ class RunRecordExtension:
             )
         }
         listings = getattr(spider, "listings", None)
+        shared = getattr(spider, "shared", None)
         ended = status != RUNNING
         return {
             "run_id": run_id,
@@ -291,6 +295,8 @@ class RunRecordExtension:
             "job_dir": settings.get("OLM_JOB_DIR") or None,
             # the job id scrapyd gave the run (scrapyd passes it as the _job argument)
             "scrapyd_job": getattr(spider, "_job", None),
+            # a worker of a distributed crawl: Redis (no password), crawl, worker, the others
+            "distributed": shared.describe() if shared is not None else None,
             "status": status,
             "finish_reason": reason,
             "problems": problems or [],

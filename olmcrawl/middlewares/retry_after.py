@@ -4,12 +4,14 @@ Replaces Scrapy's RetryMiddleware (same settings: RETRY_TIMES, RETRY_HTTP_CODES,
 retry it waits ``OLM_BACKOFF_BASE × 2^n`` seconds (n = retries so far, capped at
 ``OLM_BACKOFF_MAX``), or exactly what a 429/503 ``Retry-After`` header asks (seconds or an HTTP
 date). While it waits, the engine schedules nothing and the host's download slot is held, so no
-other request reaches that host. A Retry-After above ``OLM_RETRY_AFTER_MAX``, or a 429/503 that
+other request reaches that host (in a distributed crawl, no worker's request: the shared rate
+holds the host too). A Retry-After above ``OLM_RETRY_AFTER_MAX``, or a 429/503 that
 outlasts every retry, stops the crawl with reason ``rate_limited``: continuing would hammer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -105,6 +107,13 @@ class RetryAfterMiddleware(RetryMiddleware):
         slot = downloader.slots.get(downloader.get_slot_key(request))
         if slot is not None:
             slot.lastseen = max(slot.lastseen, time.monotonic() + seconds)
+        shared = getattr(self.crawler.spider, "shared", None)
+        if shared is not None:  # a distributed crawl: every worker leaves the host alone
+            import redis
+            from scrapy.utils.httpobj import urlparse_cached
+
+            with contextlib.suppress(redis.RedisError):
+                shared.hold(urlparse_cached(request).netloc, seconds)
         self._holding += 1
         engine.pause()
         try:

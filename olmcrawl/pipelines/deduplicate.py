@@ -2,7 +2,9 @@
 
 A profile listed under several queried skills (or a project under several skills), or a page
 that shifted while the crawl paged through it, is seen more than once. Later sightings are
-dropped as ``duplicate``; ``query_skill`` keeps the query that found the entity first.
+dropped as ``duplicate``; ``query_skill`` keeps the query that found the entity first. In a
+distributed crawl the first sighting is the crawl's: a key is kept by the worker that claims it
+first in Redis (``<crawl>:seen:<dataset>``), so the crawl stores each entity once, as one run.
 """
 
 from __future__ import annotations
@@ -42,4 +44,7 @@ class DeduplicatePipeline(Stage):
         if key in seen:
             raise self.drop(item, "duplicate")
         seen.add(key)
+        shared = getattr(self.crawler.spider, "shared", None)
+        if shared is not None and not shared.claim(item.dataset.name, key):
+            raise self.drop(item, "duplicate")  # another worker of the crawl kept it
         return item

@@ -79,6 +79,23 @@ def crawl(
         list[str] | None,
         typer.Option("--set", "-S", help="Scrapy setting NAME=VALUE (repeatable), as scrapy -s."),
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            "--redis",
+            envvar="OLM_REDIS_URL",
+            help="Distributed: join the crawl every worker started with this command and Redis "
+            "shares (one queue, one duplicate filter, one rate per host).",
+        ),
+    ] = None,
+    worker: Annotated[
+        str | None,
+        typer.Option(
+            "--worker",
+            envvar="OLM_WORKER_ID",
+            help="This worker's id in a distributed crawl (default: host name and pid).",
+        ),
+    ] = None,
 ) -> None:
     """Crawl one platform listing into the store (polite settings; see spiders/settings.py)."""
     from olmstats import countries as country_table
@@ -138,11 +155,14 @@ def crawl(
     Pseudonymiser(key)  # validates the key
     check_zyte()
     check_politeness(settings, descriptor)
+    distributed = check_distributed(redis, worker, overrides, job_dir=job_dir, run_id=run_id)
     from olmstats.cli.plan_commands import EXIT_PLAN_RUNNING
     from olmstats.plans import PlanRunningError, platform_locks
 
     try:
-        with platform_locks(store, [descriptor.name], f"olm crawl {spider}"):
+        with platform_locks(
+            store, [descriptor.name], f"olm crawl {spider}", distributed=distributed
+        ):
             results = run_spiders([(spider, arguments)], overrides)
     except PlanRunningError as exc:
         sys.stderr.write(f"olm: error: {exc}\n")
@@ -175,7 +195,8 @@ def import_feeds(
     from olmstats.pseudonym import KEY_ENV, Pseudonymiser
     from olmstats.store import run_record_path
 
-    overrides: dict[str, object] = {"OLM_STORE": str(store), "OLM_PROGRESS": False}
+    # an import reads files, not a host: never a distributed crawl, whatever OLM_REDIS_URL says
+    overrides: dict[str, object] = {"OLM_STORE": str(store), "OLM_PROGRESS": False, "REDIS_URL": ""}
     overrides.update(log_level(level))
     known = feed_spiders(project_settings(overrides))
     if feed not in known:
@@ -197,6 +218,59 @@ def import_feeds(
         jobs.append((spider_class.name, {"file": str(file)}))
     if jobs:
         raise typer.Exit(report(run_spiders(jobs, overrides)))
+
+
+#: Exit code when the Redis of a distributed crawl does not answer: the run could not do its job
+#: (as for a store that cannot be written), and nothing was crawled.
+EXIT_REDIS_UNREACHABLE = 4
+
+
+def check_distributed(
+    url: str | None,
+    worker: str | None,
+    overrides: dict[str, object],
+    *,
+    job_dir: Path | None,
+    run_id: str | None,
+) -> bool:
+    """Whether the crawl is distributed (``--redis``, ``OLM_REDIS_URL`` or ``--set
+    REDIS_URL``); if so, check everything it needs before anything starts. A mistake is one
+    InputError line (exit 2); a Redis that does not answer is one line and exit 4."""
+    url = url or str(overrides.get("REDIS_URL") or "")
+    if not url:
+        if worker and os.environ.get("OLM_WORKER_ID") != worker:
+            raise InputError("--worker names a worker of a distributed crawl: give --redis too")
+        return False
+    import importlib.util
+
+    from olmcrawl.distributed.shared import check_redis_url, check_worker_id, redis_problem
+
+    check_redis_url(url)
+    overrides["REDIS_URL"] = url
+    if worker:
+        overrides["OLM_WORKER_ID"] = check_worker_id(worker)
+    if job_dir is not None:
+        raise InputError(
+            "--job-dir does not apply to a distributed crawl: its queue and account are in Redis"
+        )
+    if run_id is not None:
+        raise InputError(
+            "--run-id does not apply to a distributed crawl: each worker names its own run"
+        )
+    if os.environ.get("OLM_ZYTE_API_KEY"):
+        raise InputError(
+            "distributed crawls do not go through Zyte API (its handlers would bypass the "
+            "shared rate): unset OLM_ZYTE_API_KEY or drop --redis"
+        )
+    if importlib.util.find_spec("scrapy_redis") is None:
+        raise InputError(
+            "distributed crawls need scrapy-redis: pip install 'olmstats[distributed]'"
+        )
+    problem = redis_problem(url)
+    if problem:
+        sys.stderr.write(f"olm: error: {problem}; nothing crawled\n")
+        raise typer.Exit(EXIT_REDIS_UNREACHABLE)
+    return True
 
 
 def check_zyte() -> None:
@@ -294,6 +368,7 @@ def replay_overrides(store: Path, *, progress: bool) -> dict[str, object]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "LOG_ENABLED": False,
         "OLM_PROGRESS": progress,
+        "REDIS_URL": "",  # the demo runs in one process, whatever OLM_REDIS_URL says
     }
 
 

@@ -89,6 +89,11 @@ def plan_run(
         **parse_settings(setting),
     }
     settings = project_settings(overrides)
+    if settings.get("REDIS_URL"):
+        raise InputError(
+            "olm plan run does not run distributed crawls (REDIS_URL / OLM_REDIS_URL is set): "
+            "unset it, or run the plan's crawls as `olm crawl --redis` workers"
+        )
     if scrapyd:
         if level:
             raise InputError("--log-level is for local runs: scrapyd keeps each job's log")

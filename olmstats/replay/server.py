@@ -89,6 +89,9 @@ class LoggedRequest:
     query: dict[str, list[str]]
     status: int
     user_agent: str
+    #: time.monotonic() when the request line arrived, before the answer was made (``time`` is
+    #: when it was answered): what a host sees of a crawler's rate
+    received: float = 0.0
 
 
 class ReplayServer:
@@ -181,6 +184,7 @@ class ReplayServer:
                 self.answer(self.rfile.read(length))
 
             def answer(self, body: bytes | None) -> None:
+                received = time.monotonic()
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query, keep_blank_values=True)
                 reply = server._answer(parts.path, query, body, dict(self.headers.items()))
@@ -194,6 +198,7 @@ class ReplayServer:
                             query,
                             reply.status,
                             self.headers.get("User-Agent", ""),
+                            received,
                         )
                     )
                 self.send_response(reply.status)
