@@ -53,7 +53,13 @@ from olmstats import countries as country_table
 from olmstats import reference
 from olmstats.errors import InputError
 from olmstats.estimation.cells import categorical_ols
-from olmstats.inputs import check_min_count, check_positive, check_window, profiles_input
+from olmstats.inputs import (
+    check_min_count,
+    check_positive,
+    check_window,
+    checked_frame,
+    profiles_input,
+)
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import materialise_latest, snapshot_window
@@ -236,7 +242,7 @@ def relative_earnings(
         seed - and regions mix the platforms alike within each country. Default: rows counted.
         The composition adjustment (adj_*) pools rows whatever the weights (said in the notes).
     """
-    profiles = profiles_input(profiles, "registration_date")
+    profiles = profiles_input(profiles, optional=("occupation", "registration_date"))
     check_positive(hours, "hours")
     check_min_count(min_count)
     check_window(since, until)
@@ -360,6 +366,62 @@ def relative_earnings(
     )
     return EarningsTables(
         table.select(_column_order(table.columns)), regions, incomes, year, hours, notes
+    )
+
+
+def indices_from_medians(
+    medians: pl.LazyFrame | pl.DataFrame,
+    *,
+    year: int,
+    hours: float = DEFAULT_HOURS,
+    max_lag: int = reference.DEFAULT_MAX_LAG,
+) -> pl.DataFrame:
+    """The country indices of :func:`relative_earnings` for a published table of country
+    medians (someone else's survey or scrape), not profiles.
+
+    Parameters
+    ----------
+    medians
+        ``country`` (ISO alpha-2) and ``median_rate_usd`` (US$ an hour); optionally
+        ``median_low``/``median_high`` (its interval, carried through each index's constant) and
+        ``n``. A pandas DataFrame is converted.
+    year
+        The reference year of every series (required: a table of medians carries no date).
+
+    Returns
+    -------
+    pl.DataFrame
+        The input columns, then ``nominal``, ``intl_rate``, ``local`` (each with ``_low`` and
+        ``_high`` when an interval is given), the reference values and the ``*_year`` columns,
+        as in :func:`relative_earnings`. The platform index needs the platform-wide median and
+        is not given; nor are composition-adjusted ones (they need the profiles).
+    """
+    frame = checked_frame(
+        medians, "medians", ("country", "median_rate_usd"), rates=("median_rate_usd",)
+    )
+    check_positive(hours, "hours")
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise InputError(f"year must be a whole number (the reference year), got {year!r}")
+    table = frame.collect()
+    duplicated = table.filter(pl.col("country").is_duplicated())["country"].unique().to_list()
+    if duplicated:
+        raise InputError(f"medians has more than one row for {', '.join(sorted(duplicated))}")
+    factors, messages = _reference_factors(table["country"].to_list(), year, hours, max_lag)
+    for message in messages:
+        warnings.warn(message, reference.ReferenceDataWarning, stacklevel=2)
+    table = table.join(factors, on="country", how="left", maintain_order="left")
+    has_interval = {"median_low", "median_high"} <= set(table.columns)
+    out = []
+    for name in ("nominal", "intl_rate", "local"):
+        factor = pl.col(f"factor_{name}")
+        out.append((pl.col("median_rate_usd") * factor).alias(name))
+        if has_interval:
+            out += [
+                (pl.col("median_low") * factor).alias(f"{name}_low"),
+                (pl.col("median_high") * factor).alias(f"{name}_high"),
+            ]
+    return table.with_columns(*out, reference_year=pl.lit(year), hours=pl.lit(hours)).drop(
+        [c for c in table.columns if c.startswith("factor_")]
     )
 
 

@@ -3,7 +3,16 @@
 A function given a path where it wants a frame, ``None``, a frame that lacks a column or holds
 it as the wrong type, or hourly rates that are negative or not finite, raises
 :class:`~olmstats.errors.InputError` with one line naming the argument and the problem - never a
-raw Polars or NumPy error, never a negative median. DataFrames are accepted and made lazy.
+raw Polars or NumPy error, never a negative median. DataFrames are accepted and made lazy;
+pandas DataFrames are converted.
+
+**Anyone's data.** The columns a store adds to every row - ``platform``, ``profile_id`` /
+``job_id``, ``observed_at``, ``run_id`` - are provenance, not statistics: a frame without them is
+taken as one row per profile (or job) observed once, and they are filled in here (this is the
+one preparation layer; statistics never require them). ``snapshot_date`` may be given as an
+integer ``year`` column instead (taken as 1 July of that year). What a statistic does need -
+a country, a US$ hourly rate, a registration date - is named with what to pass instead when it
+is missing.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ COLUMN_KINDS = {
     "employer_country": "text",
     "occupation": "text",
     "hourly_rate_usd": "number",
+    "median_rate_usd": "number",
     "registration_date": "date",
     "reviews": "number",
     "bid_count": "number",
@@ -73,12 +83,45 @@ RATE_COLUMNS = ("hourly_rate_usd",)
 CHECKED = "_olmstats_checked"
 
 
+#: The dtype of a column of each kind added as nulls.
+NULL_DTYPES = {
+    "text": pl.String(),
+    "number": pl.Float64(),
+    "date": pl.Date(),
+    "timestamp": pl.Datetime("us", "UTC"),
+}
+#: Provenance a store adds; filled in for a frame of one's own (one row per entity, once).
+PROVENANCE = ("platform", "profile_id", "job_id", "observed_at", "run_id")
+#: Label of rows that did not come from a store.
+OWN_DATA = "own_data"
+#: What to pass instead, for columns a statistic needs and a frame lacks.
+COLUMN_HINTS = {
+    "country": "ISO 3166-1 alpha-2 country codes (String), e.g. PK",
+    "hourly_rate_usd": "the hourly rate in US$ (a number); rename yours, e.g. "
+    ".rename({'rate': 'hourly_rate_usd'})",
+    "snapshot_date": "the date the rates were observed (Date), or an integer year column",
+    "occupation": "an occupation code per row (String; null where unknown), see olm occupations",
+    "registration_date": "the date each profile registered (Date)",
+    "employer_country": "the employer's ISO alpha-2 country (String; null where unknown)",
+    "reviews": "the number of reviews (a number)",
+    "bid_count": "the number of bids (a number)",
+    "posted_at": "when each project was posted (Datetime, UTC)",
+}
+
+
 def lazy_frame(data: object, argument: str) -> pl.LazyFrame:
-    """*data* as a LazyFrame; InputError for anything that is not a Polars frame."""
+    """*data* as a LazyFrame; InputError for anything that is not a Polars or pandas frame."""
     if isinstance(data, pl.LazyFrame):
         return data
     if isinstance(data, pl.DataFrame):
         return data.lazy()
+    if type(data).__module__.startswith("pandas") and type(data).__name__ == "DataFrame":
+        try:
+            return pl.from_pandas(data).lazy()
+        except Exception as exc:  # pyarrow/pandas conversion errors vary by version
+            raise InputError(
+                f"{argument} (a pandas DataFrame) cannot be converted: {exc}"
+            ) from None
     if isinstance(data, str | Path):
         scanner = "scan_jobs" if "job" in argument else "scan_profiles"
         raise InputError(
@@ -91,9 +134,15 @@ def lazy_frame(data: object, argument: str) -> pl.LazyFrame:
 
 
 def checked_frame(
-    data: object, argument: str, columns: Iterable[str], *, rates: Iterable[str] = ()
+    data: object,
+    argument: str,
+    columns: Iterable[str],
+    *,
+    rates: Iterable[str] = (),
+    optional: Iterable[str] = (),
 ) -> pl.LazyFrame:
-    """*data* as a LazyFrame holding *columns* of the right kinds, with valid *rates*.
+    """*data* as a LazyFrame holding *columns* of the right kinds, with valid *rates*;
+    *optional* columns (among *columns*) a frame lacks are added as nulls of their kind.
 
     The frame returned remembers what was checked, so that a statistic handing it on to
     others (the full country table) does not check the same data again.
@@ -107,9 +156,20 @@ def checked_frame(
         schema = frame.collect_schema()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{argument} cannot be read: {str(exc).splitlines()[0]}") from None
+    frame, schema = _with_provenance(frame, schema, wanted)
+    absent = [c for c in optional if c not in schema]
+    if absent:
+        frame = frame.with_columns(
+            pl.lit(None, dtype=NULL_DTYPES[COLUMN_KINDS[c]]).alias(c) for c in absent
+        )
+        schema = frame.collect_schema()
     missing = [c for c in wanted if c not in schema]
     if missing:
-        raise InputError(f"{argument} lacks column(s) {', '.join(missing)}")
+        hint = COLUMN_HINTS.get(missing[0])
+        raise InputError(
+            f"{argument} lacks column(s) {', '.join(missing)}"
+            + (f": pass {missing[0]} as {hint}" if hint else "")
+        )
     for name in wanted:
         kind = COLUMN_KINDS.get(name)
         if kind and not KINDS[kind](schema[name]):
@@ -121,6 +181,32 @@ def checked_frame(
     with contextlib.suppress(AttributeError):  # remember, where Polars lets us
         setattr(frame, CHECKED, frozenset({*checked, *wanted, *(f"rate:{c}" for c in rated)}))
     return frame
+
+
+def _with_provenance(
+    frame: pl.LazyFrame, schema: pl.Schema, wanted: list[str]
+) -> tuple[pl.LazyFrame, pl.Schema]:
+    """Fill the store's provenance columns a frame of one's own lacks (module docstring)."""
+    fill: dict[str, pl.Expr] = {}
+    if (
+        "snapshot_date" in wanted
+        and "snapshot_date" not in schema
+        and "year" in schema
+        and schema["year"].is_integer()
+    ):
+        fill["snapshot_date"] = pl.date(pl.col("year"), 7, 1)
+    for name in PROVENANCE:
+        if name in wanted and name not in schema:
+            if name in ("profile_id", "job_id"):
+                fill[name] = pl.int_range(pl.len(), dtype=pl.UInt32).cast(pl.String)
+            elif name == "observed_at":
+                fill[name] = pl.lit(datetime(1970, 1, 1), pl.Datetime("us", "UTC"))
+            else:
+                fill[name] = pl.lit(OWN_DATA)
+    if not fill:
+        return frame, schema
+    frame = frame.with_columns(**fill)
+    return frame, frame.collect_schema()
 
 
 def check_rates(frame: pl.LazyFrame, argument: str, columns: list[str]) -> None:
@@ -143,11 +229,20 @@ def check_rates(frame: pl.LazyFrame, argument: str, columns: list[str]) -> None:
 
 
 def profiles_input(
-    data: object, *extra: str, argument: str = "profiles", rates: bool = True
+    data: object,
+    *extra: str,
+    argument: str = "profiles",
+    rates: bool = True,
+    optional: Iterable[str] = ("occupation",),
 ) -> pl.LazyFrame:
-    """Profiles for a statistic; *rates*: whether it uses the rates (then they are checked)."""
+    """Profiles for a statistic; *rates*: whether it uses the rates (then they are checked);
+    *optional*: columns it can do without (added as nulls when absent)."""
     return checked_frame(
-        data, argument, (*PROFILE_COLUMNS, *extra), rates=RATE_COLUMNS if rates else ()
+        data,
+        argument,
+        (*PROFILE_COLUMNS, *extra, *optional),
+        rates=RATE_COLUMNS if rates else (),
+        optional=optional,
     )
 
 
