@@ -8,7 +8,10 @@
 How it works: Polars prepares the data (columns, transforms, complete rows, integer codes for
 fixed effects and clusters); observations alone in a fixed-effect group are dropped
 (``fixef_rm="singleton"``, repeated until none is left); the fixed effects are absorbed by
-alternating projections (:mod:`olmstats.estimation.demean`); statsmodels fits OLS on the
+alternating projections, accelerated by conjugate gradients where they converge slowly, with a
+sparse least-squares (LSMR) fallback (:mod:`olmstats.estimation.demean`; ``demeaner``,
+``fixef_tol``, ``fixef_maxiter``; the result's ``demean`` says which solver converged after how
+many sweeps or iterations); statsmodels fits OLS on the
 demeaned data and computes the iid, HC1 or cluster (CRV1) covariance. ``weights`` are analytic
 weights: demeaning uses weighted means and the demeaned data are multiplied by √w.
 
@@ -31,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from olmstats.errors import InputError
-from olmstats.estimation.demean import demean, singleton_mask
+from olmstats.estimation.demean import DemeanReport, check_options, demean, singleton_mask
 from olmstats.estimation.formula import Formula, parse
 
 VcovSpec = str | dict[str, str]
@@ -57,8 +60,13 @@ class FeolsResult:
     r2: float
     r2_within: float | None
     rmse: float
-    demean_passes: int
+    demean: DemeanReport
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def demean_passes(self) -> int:
+        """Sweeps over the fixed effects used by the demeaning (see ``demean``)."""
+        return self.demean.passes
 
     @property
     def std_error(self) -> np.ndarray:
@@ -101,7 +109,8 @@ class FeolsResult:
             f"OLS: {self.formula}",
             f"Observations: {self.n_obs:,}" + (f" ({'; '.join(dropped)})" if dropped else ""),
             "Fixed effects: "
-            + (", ".join(f"{k} ({v:,} levels)" for k, v in self.fixed_effects.items()) or "none"),
+            + (", ".join(f"{k} ({v:,} levels)" for k, v in self.fixed_effects.items()) or "none")
+            + (f"; absorbed by {self.demean.describe()}" if self.fixed_effects else ""),
             f"Standard errors: {self._vcov_label()}; t with {self.df_t:,} df",
             "",
             f"{'term':<28}{'estimate':>12}{'std.error':>12}{'t':>9}{'p':>9}{'95% CI':>24}",
@@ -171,11 +180,38 @@ def feols(
     vcov: VcovSpec = "iid",
     weights: str | None = None,
     fixef_rm: str = "singleton",
-    tol: float = 1e-10,
+    fixef_tol: float = 1e-10,
+    fixef_maxiter: int = 10_000,
+    demeaner: str = "auto",
 ) -> FeolsResult:
-    """Fit *formula* by OLS with fixed effects absorbed. See the module docstring."""
+    """Fit *formula* by OLS with fixed effects absorbed. See the module docstring.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2 | fe1 + fe2"`` in fixest syntax.
+    data : polars.DataFrame or polars.LazyFrame
+        The observations.
+    vcov : str or dict
+        ``"iid"``, ``"hetero"`` (HC1) or ``{"CRV1": column}``.
+    weights : str, optional
+        Column of analytic weights.
+    fixef_rm : {"singleton", "none"}
+        Drop observations alone in a fixed-effect group (repeatedly), or keep them.
+    fixef_tol : float
+        Demeaning tolerance, relative to each variable's scale (its largest absolute value, at
+        least 1); see :func:`olmstats.estimation.demean.demean`.
+    fixef_maxiter : int
+        Limit on demeaning sweeps over the fixed effects, and on LSMR iterations (for the
+        fallback, at least the number of fixed-effect levels).
+    demeaner : {"auto", "accelerated", "projections", "lsmr"}
+        ``"auto"``: alternating projections accelerated by conjugate gradients, falling back to
+        sparse LSMR if they reach ``fixef_maxiter``; ``"projections"``: plain alternating
+        projections only; ``"accelerated"``: no fallback; ``"lsmr"``: LSMR only.
+    """
     spec = parse(formula)
     kind, cluster = _vcov_kind(vcov)
+    check_options(fixef_tol, fixef_maxiter, demeaner)
     if fixef_rm not in ("singleton", "none"):
         raise InputError("fixef_rm must be 'singleton' or 'none'")
     frame = _prepare(spec, data, weights, cluster)
@@ -212,7 +248,14 @@ def feols(
             "effect levels): too few to estimate"
         )
 
-    demeaned, passes = demean(np.column_stack([y, regressors]), codes, w, tol=tol)
+    demeaned, demean_report = demean(
+        np.column_stack([y, regressors]),
+        codes,
+        w,
+        tol=fixef_tol,
+        max_iter=fixef_maxiter,
+        demeaner=demeaner,
+    )
     if w is not None:
         demeaned *= np.sqrt(w)[:, None]
     yd, xd = demeaned[:, 0], demeaned[:, 1:]
@@ -264,7 +307,7 @@ def feols(
         r2=1 - ssu / ssy if ssy > 0 else math.nan,
         r2_within=r2_within,
         rmse=math.sqrt(ssu / n),
-        demean_passes=passes,
+        demean=demean_report,
     )
 
 
