@@ -1,9 +1,10 @@
-"""Demeaning on a poorly connected fixed-effect graph, checked against a direct sparse solve of
-the dummy-variable regression and against pyfixest; easy graphs unchanged; honest stop messages.
+"""Demeaning on a poorly connected fixed-effect graph, checked against a direct solve of the
+dummy-variable regression and against pyfixest; easy graphs unchanged; honest stop messages.
 
 The hard graph: 5,000 workers, each observed in two adjacent firms of a 200-firm chain (worker w
 in firms f and f + 1). Alternating projections shrink the error by about 1 − 1.2e-4 per pass on
-it, so they need far more than 10,000 passes for 1e-10; conjugate gradients need ~200 sweeps.
+it: they need 197,668 passes for 1e-10 (measured on the outcome; the test below checks only
+that 10,000 do not suffice); conjugate gradients need 210 sweeps.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import polars as pl
 import pyfixest as pf
 import pytest
 from pyfixest.demeaners import LsmrDemeaner
-from scipy import sparse
-from scipy.sparse.linalg import spsolve
 
 from olmstats import InputError
 from olmstats.estimation import feols
@@ -50,19 +49,23 @@ def chain() -> pl.DataFrame:
 
 
 def dummy_regression(frame: pl.DataFrame, weights: str | None = None) -> np.ndarray:
-    """Coefficients of x and z from the full dummy regression y ~ x + z + C(worker) + C(firm)
-    (first firm dropped), solved directly from its sparse normal equations."""
-    n = frame.height
-    rows = np.arange(n)
-    workers = sparse.csr_matrix((np.ones(n), (rows, frame["worker"].to_numpy())))
-    firms = sparse.csr_matrix((np.ones(n), (rows, frame["firm"].to_numpy())))[:, 1:]
-    design = sparse.hstack(
-        [sparse.csr_matrix(frame.select("x", "z").to_numpy()), workers, firms]
-    ).tocsc()
-    w = frame[weights].to_numpy() if weights else np.ones(n)
-    weighted = sparse.diags(w) @ design
-    solution = spsolve((design.T @ weighted).tocsc(), weighted.T @ frame["y"].to_numpy())
-    return solution[:2]
+    """Coefficients of x and z from the full dummy regression y ~ x + z + C(worker) + C(firm),
+    computed directly: rows demeaned exactly within worker (a worker's weighted mean, the
+    Frisch-Waugh-Lovell step for the worker dummies), then x, z and the firm dummies (first
+    dropped) by dense weighted least squares (numpy lstsq)."""
+    worker = frame["worker"].to_numpy()
+    w = frame[weights].to_numpy() if weights else np.ones(frame.height)
+    totals = np.bincount(worker, weights=w)
+
+    def within_worker(column: np.ndarray) -> np.ndarray:
+        return column - (np.bincount(worker, weights=w * column) / totals)[worker]
+
+    firm = frame["firm"].to_numpy()
+    dummies = (firm[:, None] == np.arange(1, firm.max() + 1)[None, :]).astype(float)
+    design = np.column_stack([frame["x"], frame["z"], dummies])
+    design = np.column_stack([within_worker(c) for c in design.T]) * np.sqrt(w)[:, None]
+    outcome = within_worker(frame["y"].to_numpy()) * np.sqrt(w)
+    return np.linalg.lstsq(design, outcome, rcond=None)[0][:2]
 
 
 def test_plain_projections_need_more_than_10000_passes_and_say_why(chain):
@@ -75,7 +78,7 @@ def test_plain_projections_need_more_than_10000_passes_and_say_why(chain):
 
 
 @pytest.mark.parametrize("weights", [None, "w"])
-def test_auto_solves_the_chain_like_a_direct_sparse_solve_and_pyfixest(chain, weights):
+def test_auto_solves_the_chain_like_a_direct_solve_and_pyfixest(chain, weights):
     fit = feols(FORMULA, chain, weights=weights)
     assert fit.demean.method == "accelerated"
     assert fit.demean.passes < 1_000  # against > 10,000 for plain projections (test above)

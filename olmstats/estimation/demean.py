@@ -10,8 +10,8 @@ fixed-effect dummies D. Three solvers, chosen by ``demeaner``:
     means; passes repeat until no group mean subtracted in a pass exceeds ``tol`` times the
     column's scale (its largest absolute value, at least 1). On well-connected fixed effects a
     few passes suffice (7 on the 2-million-row benchmark). The error shrinks by a constant
-    factor per pass, and on a poorly connected graph that factor is close to 1: workers each in
-    two adjacent firms of a 200-firm chain need about 190,000 passes for 1e-10.
+    factor per pass, and on a poorly connected graph that factor is close to 1: 5,000 workers
+    each in two adjacent firms of a 200-firm chain needed 197,668 passes for 1e-10 (measured).
 ``"accelerated"``
     Up to ``WARMUP_PASSES`` plain passes (so easy cases are computed exactly as by
     ``"projections"``), then conjugate gradients from where they stopped. CG solves
@@ -34,7 +34,7 @@ fixed-effect dummies D. Three solvers, chosen by ``demeaner``:
 The fixed effects arrive as dense integer codes (made by Polars from the data); a projection
 is one ``numpy.bincount`` (group sums) and one gather per column and fixed effect, which
 measured three to four times faster than Polars window means on 10 million rows. Columns run
-on threads.
+on threads when there are at least ``THREADED_ROWS`` rows (projections only).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ from olmstats.errors import InputError
 
 DEMEANERS = ("auto", "accelerated", "projections", "lsmr")
 WARMUP_PASSES = 16  # plain passes before conjugate gradients take over (easy cases need ~7)
+# Columns run on threads from this many rows: 1.4-1.7x faster at 2 million rows, but at 100,000
+# rows many small NumPy calls contend for the GIL (2.5x slower for CG on the benchmark chain)
+THREADED_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,8 @@ def demean(
         return columns.astype(np.float64, copy=True), DemeanReport("none", 0)
     projector = _Projector(codes, weights)
     threads = max(1, min(columns.shape[1], os.cpu_count() or 1))
+    if columns.shape[0] < THREADED_ROWS:
+        threads = 1
     indices = range(columns.shape[1])
     fallback = None
     if demeaner != "lsmr":
@@ -363,8 +368,9 @@ def demean(
     # as a fallback, LSMR may run as many iterations as the dummy matrix has columns (the bound
     # in exact arithmetic, and SciPy's default limit), since its iterations are not sweeps
     lsmr_limit = max(max_iter, solver.dummies.shape[1]) if fallback else max_iter
-    with ThreadPoolExecutor(threads) as pool:
-        solved = list(pool.map(lambda j: solver.solve(columns[:, j], tol, lsmr_limit), indices))
+    # one column at a time: on threads, SciPy's LSMR (many small vector operations) measured
+    # up to 30 times slower on two cores
+    solved = [solver.solve(columns[:, j], tol, lsmr_limit) for j in indices]
     failed = [s for s in solved if s[1] not in _LSMR_CONVERGED]
     if failed:
         _, stop, iterations = failed[0]
