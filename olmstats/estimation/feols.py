@@ -54,7 +54,7 @@ class _BootstrapInputs:
 
     y: np.ndarray
     x: np.ndarray
-    cluster: np.ndarray
+    cluster: pl.Series  # the cluster variable's values, row by row
     fe_codes: list[np.ndarray]
     weights: np.ndarray | None
 
@@ -118,10 +118,14 @@ class FeolsResult:
                 "the wild cluster bootstrap needs a clustered fit: vcov={'CRV1': column}"
             )
         inputs = self._bootstrap_inputs
+        # clusters numbered in sorted order of their values, so that each cluster gets the same
+        # bootstrap weights whatever the order of the rows (computed here: fits never
+        # bootstrapped do not pay for the sort)
+        cluster = (inputs.cluster.rank("dense").to_numpy() - 1).astype(np.int64)
         return wild_cluster_bootstrap(
             inputs.y,
             inputs.x,
-            inputs.cluster,
+            cluster,
             names=self.names,
             cluster_name=self.cluster or "",
             fe_codes=inputs.fe_codes,
@@ -427,9 +431,7 @@ def feols(
         else _BootstrapInputs(
             y=yd,
             x=xd,
-            # clusters numbered in sorted order of their values, so that each cluster gets the
-            # same bootstrap weights whatever the order of the rows
-            cluster=(frame["__cluster"].rank("dense").to_numpy() - 1).astype(np.int64),
+            cluster=frame["__cluster"],
             fe_codes=codes,
             weights=w,
         ),
