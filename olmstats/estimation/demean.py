@@ -96,6 +96,8 @@ class DemeanReport:
 
 
 class _SweepsExhaustedError(Exception):
+    """The sweeps reached their limit: how many, the last change, and the change allowed."""
+
     def __init__(self, passes: int, remaining: float, limit: float) -> None:
         super().__init__()
         self.passes, self.remaining, self.limit = passes, remaining, limit
@@ -130,10 +132,8 @@ class _Projector:
     def means(self, x: np.ndarray, j: int) -> np.ndarray:
         """Weighted means of *x* in the groups of fixed effect *j* (one value per group)."""
         values = x if self.weights is None else x * self.weights
-        return (
-            np.bincount(self.codes[j], weights=values, minlength=self.totals[j].size)
-            / (self.totals[j])
-        )
+        sums = np.bincount(self.codes[j], weights=values, minlength=self.totals[j].size)
+        return sums / self.totals[j]
 
     def sweep(self, x: np.ndarray, order: list[int]) -> float:
         """Subtract the group means of each fixed effect in *order* from *x* in place; the
