@@ -34,6 +34,7 @@ def main() -> None:
     run("bench.summary_vs_duckdb", "--store", "bench/out/store-10m-2runs", "--runs", "3")
     run("bench.crawl_throughput")
     run("bench.feols_vs_pyfixest", "--rows", "2000000", "10000000")
+    run("bench.demean_chain")
     run("bench.country_table", "--store", "bench/out/store-10m")
 
 

@@ -164,7 +164,9 @@ def test_tidy_and_summary(data):
         "p_value",
         "conf_low",
         "conf_high",
+        "inference",
     ]
+    assert table["inference"].to_list() == [f"t({fit.df_t})"] * 2
     text = fit.summary()
     assert "firm (" in text and "CRV1" in text and "singletons dropped" in text
 

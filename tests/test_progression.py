@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from olmstats import InputError, progression, scan_profiles
+from olmstats import InputError, feols, progression, scan_profiles
 from olmstats.pseudonym import USER, Pseudonymiser
 from olmstats.simulate import MarketParameters, PanelParameters, simulate_panel, write_panel_store
 from tests.conftest import TEST_KEY, run_olm
@@ -38,10 +38,54 @@ def test_pooled_slopes_cover_the_truth(cross_section):
     assert tenure["conf_low"] <= truth <= tenure["conf_high"]
     assert tenure["percent"] == pytest.approx(100 * math.expm1(tenure["estimate"]))
     assert "clustered by country" in tenure["vcov"]
+    # 57 countries, India with a quarter of the profiles: the wild cluster bootstrap's interval
+    assert tenure["n_clusters"] == 57 and tenure["inference"] == "wild bootstrap (WCR)"
+    assert "WCR bootstrap, 9,999 Rademacher draws" in tenure["vcov"]
     reviews = progression.rate_progression(scan_profiles(store), experience="reviews")
     per_doubling = panel.market.reviews_elasticity * math.log(2)  # log2 units
     row = reviews.row(0, named=True)
     assert row["conf_low"] <= per_doubling <= row["conf_high"]
+
+
+def test_pooled_interval_is_feols_wild_bootstrap_and_differs_from_crv1_t(cross_section):
+    """The pooled table's interval is feols' WCR test-inversion interval on the same model
+    (not the CRV1 t one it used to be), and the rule that chose it is stated."""
+    store, _ = cross_section
+    row = progression.rate_progression(scan_profiles(store)).row(0, named=True)
+    data = (
+        progression.prepare(scan_profiles(store))
+        .collect()
+        .drop_nulls(["log_rate", "tenure_years", "log2_reviews"])
+    )
+    formula = "log_rate ~ tenure_years + log2_reviews | country + occupation"
+    wild = (
+        feols(formula, data, vcov={"CRV1": "country"}, inference="wild").tidy().row(0, named=True)
+    )
+    crv1 = feols(formula, data, vcov={"CRV1": "country"}).tidy().row(0, named=True)
+    assert (row["conf_low"], row["conf_high"]) == (wild["conf_low"], wild["conf_high"])
+    assert row["estimate"] == pytest.approx(crv1["estimate"], rel=1e-12)
+    assert row["std_error"] == pytest.approx(crv1["std_error"], rel=1e-12)
+    assert (wild["conf_low"], wild["conf_high"]) != pytest.approx(
+        (crv1["conf_low"], crv1["conf_high"]), rel=1e-3
+    )
+    assert "fewer than 50 countries or the largest holds more than 10%" in (
+        progression.INFERENCE_RULE
+    )
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ([100] * 60, {"inference": "t"}),  # many equal clusters: CRV1 t(G - 1)
+        ([90] * 55 + [500], {"inference": "t"}),  # largest 9.2% of 5,450
+        ([100] * 59 + [1500], {"inference": "wild", "weights_type": "rademacher"}),  # 20%
+        ([100] * 49, {"inference": "wild", "weights_type": "rademacher"}),  # G < 50
+        ([100] * 12, {"inference": "wild", "weights_type": "webb"}),  # few: Webb weights
+    ],
+)
+def test_cluster_inference_rule(sizes, expected):
+    clusters = pl.Series([str(g) for g, size in enumerate(sizes) for _ in range(size)])
+    assert progression.cluster_inference(clusters) == expected
 
 
 def test_by_country_suppresses_small_groups(cross_section):
@@ -172,6 +216,10 @@ def test_cli_progression_views_and_plot(panel_store, tmp_path):
         check=True,
     ).stdout
     assert "% per doubling of 1 + reviews" in by_country and "IN" in by_country
+    pooled = run_olm("progression", "--store", str(store), check=True).stdout
+    assert "WCR bootstrap" in pooled and "wild cluster restricted bootstrap" in pooled
+    curve = run_olm("progression", "-s", str(store), "--view", "curve", check=True).stdout
+    assert "clusters; intervals: wild bootstrap (WCR)" in curve
     panel = run_olm("progression", "-s", str(store), "--view", "panel", check=True).stdout
     assert "within-profile growth per year" in panel
     shares = run_olm(

@@ -373,11 +373,17 @@ def progression(
             )
         elif view is View.curve:
             table = prog.rate_curve(profiles, experience=experience, min_count=min_count)
+            clusters = table["n_clusters"][0]
             formatter, about = (
                 display.curve,
                 (
                     f"Rate difference of each {exp.name} band from the first, within country and "
-                    "occupation, clustered by country."
+                    + (
+                        f"occupation, clustered by country ({clusters} clusters; intervals: "
+                        f"{table['inference'][0]})."
+                        if clusters is not None
+                        else "occupation (one country: HC1)."
+                    )
                 ),
             )
         elif view is View.quantiles:
@@ -407,6 +413,8 @@ def progression(
             formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
     notes = [about, pooled_note(profiles, None), *store_notes(store)]
+    if "inference" in table.columns and (table["inference"] == "wild bootstrap (WCR)").any():
+        notes.insert(1, prog.INFERENCE_RULE)
     title = f"Rate progression ({view.value}, {exp.name}) by {group_label} — {store}"
     render_table(
         table,

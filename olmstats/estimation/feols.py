@@ -8,7 +8,10 @@
 How it works: Polars prepares the data (columns, transforms, complete rows, integer codes for
 fixed effects and clusters); observations alone in a fixed-effect group are dropped
 (``fixef_rm="singleton"``, repeated until none is left); the fixed effects are absorbed by
-alternating projections (:mod:`olmstats.estimation.demean`); statsmodels fits OLS on the
+alternating projections, accelerated by conjugate gradients where they converge slowly, with a
+sparse least-squares (LSMR) fallback (:mod:`olmstats.estimation.demean`; ``demeaner``,
+``fixef_tol``, ``fixef_maxiter``; the result's ``demean`` says which solver converged after how
+many sweeps or iterations); statsmodels fits OLS on the
 demeaned data and computes the iid, HC1 or cluster (CRV1) covariance. ``weights`` are analytic
 weights: demeaning uses weighted means and the demeaned data are multiplied by √w.
 
@@ -31,10 +34,29 @@ import numpy as np
 import polars as pl
 
 from olmstats.errors import InputError
-from olmstats.estimation.demean import demean, singleton_mask
+from olmstats.estimation.demean import DemeanReport, check_options, demean, singleton_mask
 from olmstats.estimation.formula import Formula, parse
+from olmstats.estimation.wild_bootstrap import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    WildBootstrapResult,
+    wild_cluster_bootstrap,
+)
+from olmstats.estimation.wild_bootstrap import check_options as check_bootstrap_options
 
 VcovSpec = str | dict[str, str]
+INFERENCE = ("t", "wild")
+
+
+@dataclass(frozen=True)
+class _BootstrapInputs:
+    """What the wild cluster bootstrap needs from a clustered fit: the demeaned (×√w) data."""
+
+    y: np.ndarray
+    x: np.ndarray
+    cluster: pl.Series  # the cluster variable's values, row by row
+    fe_codes: list[np.ndarray]
+    weights: np.ndarray | None
 
 
 @dataclass
@@ -57,29 +79,110 @@ class FeolsResult:
     r2: float
     r2_within: float | None
     rmse: float
-    demean_passes: int
+    demean: DemeanReport
     notes: list[str] = field(default_factory=list)
+    wild: WildBootstrapResult | None = None
+    _bootstrap_inputs: _BootstrapInputs | None = field(default=None, repr=False)
+
+    @property
+    def inference(self) -> str:
+        """``"wild"`` when p-values and intervals come from the wild cluster bootstrap, else
+        ``"t"`` (the covariance's t distribution)."""
+        return "wild" if self.wild is not None else "t"
+
+    def wildboottest(
+        self,
+        param: str | list[str] | None = None,
+        reps: int = DEFAULT_REPS,
+        weights_type: str = "rademacher",
+        seed: int = DEFAULT_SEED,
+    ) -> WildBootstrapResult:
+        """Wild cluster restricted bootstrap (WCR) of *param* (all coefficients by default),
+        clustered as the fit; see :mod:`olmstats.estimation.wild_bootstrap`.
+
+        Parameters
+        ----------
+        param : str or list of str, optional
+            Coefficient(s) to test (H0: coefficient = 0) and give intervals for.
+        reps : int
+            Bootstrap draws (default 9,999); Rademacher weights with 2^G ≤ reps use all 2^G
+            sign vectors instead (full enumeration).
+        weights_type : {"rademacher", "webb"}
+            Cluster weights; Webb's six points are recommended for fewer than about 12
+            clusters.
+        seed : int
+            Seed of the draws (shown in the result's ``describe()``).
+        """
+        if self._bootstrap_inputs is None:
+            raise InputError(
+                "the wild cluster bootstrap needs a clustered fit: vcov={'CRV1': column}"
+            )
+        inputs = self._bootstrap_inputs
+        # clusters numbered in sorted order of their values, so that each cluster gets the same
+        # bootstrap weights whatever the order of the rows (computed here: fits never
+        # bootstrapped do not pay for the sort)
+        cluster = (inputs.cluster.rank("dense").to_numpy() - 1).astype(np.int64)
+        return wild_cluster_bootstrap(
+            inputs.y,
+            inputs.x,
+            cluster,
+            names=self.names,
+            cluster_name=self.cluster or "",
+            fe_codes=inputs.fe_codes,
+            weights=inputs.weights,
+            terms=[param] if isinstance(param, str) else param,
+            reps=reps,
+            weights_type=weights_type,
+            seed=seed,
+        )
+
+    def inference_label(self) -> str:
+        """The standard errors, and where p-values and intervals come from, in one line."""
+        label = self._vcov_label()
+        return (
+            label
+            if self.wild is None
+            else f"{label}; p-values and intervals: " + (self.wild.describe())
+        )
+
+    @property
+    def demean_passes(self) -> int:
+        """Sweeps over the fixed effects used by the demeaning (see ``demean``)."""
+        return self.demean.passes
 
     @property
     def std_error(self) -> np.ndarray:
         return np.sqrt(np.diag(self.vcov))
 
     def tidy(self, alpha: float = 0.05) -> pl.DataFrame:
-        """One row per coefficient: estimate, standard error, t, p, confidence interval."""
+        """One row per coefficient: estimate, standard error, t, p, confidence interval, and
+        ``inference``: ``"t(df)"`` when p and the interval come from the t distribution with
+        df degrees of freedom, ``"wild bootstrap (WCR)"`` when from the wild cluster bootstrap
+        (``statistic`` is then still the CRV1 t; ``summary()`` gives draws, weights, seed)."""
         from scipy import stats
 
         se = self.std_error
         statistic = self.coef / se
         critical = stats.t.ppf(1 - alpha / 2, self.df_t)
+        p_value = 2 * stats.t.sf(np.abs(statistic), self.df_t)
+        low, high = self.coef - critical * se, self.coef + critical * se
+        inference = [f"t({self.df_t})"] * len(self.names)
+        if self.wild is not None:
+            for j, name in enumerate(self.names):
+                if name in self.wild.terms:
+                    p_value[j] = self.wild.p_value(name)
+                    low[j], high[j] = self.wild.interval(name, alpha)
+                    inference[j] = "wild bootstrap (WCR)"
         return pl.DataFrame(
             {
                 "term": self.names,
                 "estimate": self.coef,
                 "std_error": se,
                 "statistic": statistic,
-                "p_value": 2 * stats.t.sf(np.abs(statistic), self.df_t),
-                "conf_low": self.coef - critical * se,
-                "conf_high": self.coef + critical * se,
+                "p_value": p_value,
+                "conf_low": low,
+                "conf_high": high,
+                "inference": inference,
             }
         )
 
@@ -101,8 +204,10 @@ class FeolsResult:
             f"OLS: {self.formula}",
             f"Observations: {self.n_obs:,}" + (f" ({'; '.join(dropped)})" if dropped else ""),
             "Fixed effects: "
-            + (", ".join(f"{k} ({v:,} levels)" for k, v in self.fixed_effects.items()) or "none"),
+            + (", ".join(f"{k} ({v:,} levels)" for k, v in self.fixed_effects.items()) or "none")
+            + (f"; absorbed by {self.demean.describe()}" if self.fixed_effects else ""),
             f"Standard errors: {self._vcov_label()}; t with {self.df_t:,} df",
+            *([f"p-values and intervals: {self.wild.describe()}"] if self.wild else []),
             "",
             f"{'term':<28}{'estimate':>12}{'std.error':>12}{'t':>9}{'p':>9}{'95% CI':>24}",
         ]
@@ -171,11 +276,60 @@ def feols(
     vcov: VcovSpec = "iid",
     weights: str | None = None,
     fixef_rm: str = "singleton",
-    tol: float = 1e-10,
+    fixef_tol: float = 1e-10,
+    fixef_maxiter: int = 10_000,
+    demeaner: str = "auto",
+    inference: str = "t",
+    reps: int | None = None,
+    weights_type: str | None = None,
+    seed: int | None = None,
 ) -> FeolsResult:
-    """Fit *formula* by OLS with fixed effects absorbed. See the module docstring."""
+    """Fit *formula* by OLS with fixed effects absorbed. See the module docstring.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2 | fe1 + fe2"`` in fixest syntax.
+    data : polars.DataFrame or polars.LazyFrame
+        The observations.
+    vcov : str or dict
+        ``"iid"``, ``"hetero"`` (HC1) or ``{"CRV1": column}``.
+    weights : str, optional
+        Column of analytic weights.
+    fixef_rm : {"singleton", "none"}
+        Drop observations alone in a fixed-effect group (repeatedly), or keep them.
+    fixef_tol : float
+        Demeaning tolerance, relative to each variable's scale (its largest absolute value, at
+        least 1); see :func:`olmstats.estimation.demean.demean`.
+    fixef_maxiter : int
+        Limit on demeaning sweeps over the fixed effects, and on LSMR iterations (for the
+        fallback, at least the number of fixed-effect levels).
+    demeaner : {"auto", "accelerated", "projections", "lsmr"}
+        ``"auto"``: alternating projections accelerated by conjugate gradients, falling back to
+        sparse LSMR if they reach ``fixef_maxiter``; ``"projections"``: plain alternating
+        projections only; ``"accelerated"``: no fallback; ``"lsmr"``: LSMR only.
+    inference : {"t", "wild"}
+        Where ``tidy()``'s p-values and intervals come from: the t distribution (df as in the
+        module docstring), or the wild cluster restricted bootstrap (needs CRV1;
+        :meth:`FeolsResult.wildboottest` with *reps*, *weights_type*, *seed*).
+    reps, weights_type, seed : optional
+        Bootstrap options for ``inference="wild"`` (defaults: 9,999 draws, Rademacher weights,
+        seed 2023).
+    """
     spec = parse(formula)
     kind, cluster = _vcov_kind(vcov)
+    check_options(fixef_tol, fixef_maxiter, demeaner)
+    if inference not in INFERENCE:
+        raise InputError(f"inference must be 't' or 'wild', got {inference!r}")
+    if inference == "wild":
+        if kind != "CRV1":
+            raise InputError("inference='wild' needs a cluster: vcov={'CRV1': column}")
+        reps = DEFAULT_REPS if reps is None else reps
+        weights_type = "rademacher" if weights_type is None else weights_type
+        seed = DEFAULT_SEED if seed is None else seed
+        check_bootstrap_options(reps, weights_type, seed)
+    elif (reps, weights_type, seed) != (None, None, None):
+        raise InputError("reps, weights_type and seed are options of inference='wild'")
     if fixef_rm not in ("singleton", "none"):
         raise InputError("fixef_rm must be 'singleton' or 'none'")
     frame = _prepare(spec, data, weights, cluster)
@@ -212,7 +366,14 @@ def feols(
             "effect levels): too few to estimate"
         )
 
-    demeaned, passes = demean(np.column_stack([y, regressors]), codes, w, tol=tol)
+    demeaned, demean_report = demean(
+        np.column_stack([y, regressors]),
+        codes,
+        w,
+        tol=fixef_tol,
+        max_iter=fixef_maxiter,
+        demeaner=demeaner,
+    )
     if w is not None:
         demeaned *= np.sqrt(w)[:, None]
     yd, xd = demeaned[:, 0], demeaned[:, 1:]
@@ -247,7 +408,7 @@ def feols(
     y_mean = np.average(y, weights=w)
     ssy = float(np.sum((w if w is not None else 1.0) * (y - y_mean) ** 2))
     r2_within = 1 - ssu / float(yd @ yd) if levels else None
-    return FeolsResult(
+    result = FeolsResult(
         formula=formula,
         names=names,
         coef=np.asarray(fit.params),
@@ -264,8 +425,20 @@ def feols(
         r2=1 - ssu / ssy if ssy > 0 else math.nan,
         r2_within=r2_within,
         rmse=math.sqrt(ssu / n),
-        demean_passes=passes,
+        demean=demean_report,
+        _bootstrap_inputs=None
+        if kind != "CRV1"
+        else _BootstrapInputs(
+            y=yd,
+            x=xd,
+            cluster=frame["__cluster"],
+            fe_codes=codes,
+            weights=w,
+        ),
     )
+    if inference == "wild":
+        result.wild = result.wildboottest(reps=reps, weights_type=weights_type, seed=seed)
+    return result
 
 
 def _prepare(
