@@ -48,6 +48,8 @@ COLUMN_KINDS = {
     "country": "text",
     "employer_country": "text",
     "occupation": "text",
+    "query_country": "text",
+    "query_skill": "text",
     "hourly_rate_usd": "number",
     "median_rate_usd": "number",
     "registration_date": "date",

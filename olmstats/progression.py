@@ -44,7 +44,7 @@ import polars as pl
 from olmstats.errors import InputError, OlmError
 from olmstats.estimation import FeolsResult, feols
 from olmstats.estimation.wild_bootstrap import DEFAULT_REPS, DEFAULT_SEED
-from olmstats.inputs import check_min_count, lazy_frame, profiles_input
+from olmstats.inputs import check_min_count, check_positive, lazy_frame, profiles_input
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.summary import latest_rows
 
@@ -478,20 +478,23 @@ def panel_growth(
     *,
     by: str | Sequence[str] | None = None,
     min_count: int = DEFAULT_MIN_COUNT,
+    listings: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Within-profile rate growth per year (profile fixed effects, clustered by profile), with
-    the number of profiles seen twice or more, and exits."""
-    profiles = profiles_input(profiles, "registration_date", "reviews")
+    the number of profiles seen twice or more, entries and exits.
+
+    An absent profile counts as an **exit** only where a later crawl read the listing that had
+    found it to its end; *listings* are those crawl outcomes
+    (:func:`olmstats.store.listing_outcomes`). Absences not so verified are ``unverified``;
+    without *listings* ``exits`` is null (unknown), never a count of absences.
+    """
+    profiles = profiles_input(profiles, "registration_date", "reviews", optional=PANEL_OPTIONAL)
     check_min_count(min_count)
     group = _group(by)
-    data = (
-        with_experience(profiles)
-        .select("profile_id", "country", "occupation", "snapshot_date", "tenure_years", "log_rate")
-        .collect()
-    )
+    data = with_experience(profiles).select(*PANEL_KEYS, "tenure_years", "log_rate").collect()
     if data["snapshot_date"].n_unique() < 2:
         raise InputError("panel growth needs at least two snapshots of the same profiles")
-    flows = _entries_and_exits(data)
+    flows = _entries_and_exits(data, listings)
     subsets = (
         [("all", data)]
         if group is None
@@ -510,7 +513,8 @@ def panel_growth(
             "profiles": subset["profile_id"].n_unique(),
             "profiles_seen_twice_or_more": profiles_n,
             "observations": repeated.height,
-            "exits": int(in_group["exited"].sum()),
+            "exits": None if listings is None else int(in_group["exited"].sum()),
+            "absences_unverified": int(in_group["unverified"].sum()),
             "entries": int(in_group["entered"].sum()),
             "estimate": None,
             "std_error": None,
@@ -543,6 +547,7 @@ def panel_growth(
             "profiles_seen_twice_or_more": pl.Int64,
             "observations": pl.Int64,
             "exits": pl.Int64,
+            "absences_unverified": pl.Int64,
             "entries": pl.Int64,
             "estimate": pl.Float64,
             "std_error": pl.Float64,
@@ -558,21 +563,54 @@ def panel_growth(
     ).rename({"group": group or "group"})
 
 
-def _entries_and_exits(data: pl.DataFrame) -> pl.DataFrame:
-    """Per profile: exited (its country was crawled again after its last sighting) and
-    entered (first seen after its country's first snapshot)."""
+def _entries_and_exits(data: pl.DataFrame, listings: pl.DataFrame | None) -> pl.DataFrame:
+    """Per profile: ``absent`` (its country was crawled again after its last sighting),
+    ``exited`` (absent, and a later crawl read the listing that had found it - same platform,
+    country and skill filter - to its end: only then is its absence seen, not a page lost or a
+    listing cut at ``max_pages``; null without crawl outcomes), ``unverified`` (absent but not
+    known to have left) and ``entered`` (first seen after its country's first snapshot);
+    ``verified_at`` is the first later complete crawl of its listing."""
     country_span = data.group_by("country").agg(
         first_crawl=pl.col("snapshot_date").min(), last_crawl=pl.col("snapshot_date").max()
     )
-    seen = data.group_by("profile_id").agg(
-        pl.col("country").last(),
-        pl.col("occupation").last(),
-        first_seen=pl.col("snapshot_date").min(),
-        last_seen=pl.col("snapshot_date").max(),
+    seen = (
+        data.sort("snapshot_date")
+        .group_by("profile_id")
+        .agg(
+            pl.col("platform").last(),
+            pl.col("country").last(),
+            pl.col("occupation").last(),
+            pl.col("query_country").last(),
+            pl.col("query_skill").last(),
+            first_seen=pl.col("snapshot_date").min(),
+            last_seen=pl.col("snapshot_date").max(),
+        )
+        .join(country_span, on="country")
+        .with_columns(
+            absent=pl.col("last_seen") < pl.col("last_crawl"),
+            entered=pl.col("first_seen") > pl.col("first_crawl"),
+        )
     )
-    return seen.join(country_span, on="country").with_columns(
-        exited=pl.col("last_seen") < pl.col("last_crawl"),
-        entered=pl.col("first_seen") > pl.col("first_crawl"),
+    if listings is None:
+        return seen.with_columns(
+            exited=pl.lit(None, pl.Boolean),
+            unverified=pl.col("absent"),
+            verified_at=pl.lit(None, pl.Date),
+        )
+    complete = listings.filter(pl.col("complete")).select(
+        "platform", "query_country", "query_skill", crawled=pl.col("snapshot_date")
+    )
+    later = (
+        seen.select("profile_id", "platform", "query_country", "query_skill", "last_seen")
+        .join(complete, on=["platform", "query_country", "query_skill"], nulls_equal=True)
+        .filter(pl.col("crawled") > pl.col("last_seen"))
+        .group_by("profile_id")
+        .agg(verified_at=pl.col("crawled").min())
+    )
+    return (
+        seen.join(later, on="profile_id", how="left")
+        .with_columns(exited=pl.col("absent") & pl.col("verified_at").is_not_null())
+        .with_columns(unverified=pl.col("absent") & ~pl.col("exited"))
     )
 
 
@@ -587,8 +625,24 @@ class TrajectoryThresholds:
     lost_work_years: float = 0.5  # no new review for this long, after having some, is lost work
 
 
+DEFAULT_WINDOW_MONTHS = 12.0
+#: Columns the panel functions read; query_* tie a profile to the listing that found it.
+PANEL_KEYS = (
+    "profile_id",
+    "platform",
+    "country",
+    "occupation",
+    "query_country",
+    "query_skill",
+    "snapshot_date",
+)
+PANEL_OPTIONAL = ("occupation", "query_country", "query_skill")
+
 TRAJECTORY_RULES = (
-    "sinking: left the platform (absent from a later crawl of its country), or had reviews and "
+    "Classified only over at least window_months of observation (default 12; shorter spells, "
+    "and absences without a verified exit, are censored and counted). "
+    "sinking: left the platform (absent, and a later crawl read the listing that had found it "
+    "to its end), or had reviews and "
     "won no new one for at least lost_work_years; swimming: rate rising at least "
     "rising_log_rate_per_year and at least steady_reviews_per_year new reviews a year; "
     "surviving: steady work, rate not rising that fast; struggling: the rest (little or no "
@@ -599,19 +653,28 @@ TRAJECTORY_RULES = (
 def career_trajectories(
     profiles: pl.LazyFrame,
     thresholds: TrajectoryThresholds | None = None,
+    *,
+    listings: pl.DataFrame | None = None,
+    window_months: float = DEFAULT_WINDOW_MONTHS,
 ) -> pl.DataFrame:
-    """One row per profile observed at two snapshots or more (or gone after one): its rates of
-    work and rate growth, and its trajectory. See ``TRAJECTORY_RULES``."""
-    profiles = profiles_input(profiles, "registration_date", "reviews")
+    """One row per profile observed at two snapshots or more (or verified gone after one): its
+    rates of work and rate growth, and its trajectory. See ``TRAJECTORY_RULES``.
+
+    A profile that stayed is classified only when it was observed for at least
+    *window_months* (default 12: long enough to see work); one observed for less is
+    ``censored`` (trajectory null). A verified exit (see :func:`panel_growth`; *listings* are
+    the crawl outcomes) is sinking however short its spell; an absence that is not verified is
+    censored too.
+    """
+    profiles = profiles_input(profiles, "registration_date", "reviews", optional=PANEL_OPTIONAL)
     t = thresholds or TrajectoryThresholds()
-    data = (
-        with_experience(profiles)
-        .select("profile_id", "country", "occupation", "snapshot_date", "reviews", "log_rate")
-        .collect()
-    )
+    check_positive(window_months, "window_months")
+    data = with_experience(profiles).select(*PANEL_KEYS, "reviews", "log_rate").collect()
     if data["snapshot_date"].n_unique() < 2:
         raise InputError("trajectories need at least two snapshots of the same profiles")
-    flows = _entries_and_exits(data).select("profile_id", "exited")
+    flows = _entries_and_exits(data, listings).select(
+        "profile_id", exited=pl.col("exited").fill_null(False), unverified="unverified"
+    )
     years = (pl.col("snapshot_date") - pl.col("snapshot_date").min()).dt.total_days() / 365.25
     per_profile = (
         data.sort("snapshot_date")
@@ -628,7 +691,7 @@ def career_trajectories(
             / pl.col("t").filter(pl.col("log_rate").is_not_null()).var(),
         )
         .join(flows, on="profile_id")
-        .filter((pl.col("snapshots") >= 2) | pl.col("exited"))
+        .filter((pl.col("snapshots") >= 2) | pl.col("exited") | pl.col("unverified"))
     )
     per_year = pl.when(pl.col("years_observed") > 0).then(
         pl.col("new_reviews") / pl.col("years_observed")
@@ -640,8 +703,13 @@ def career_trajectories(
         & (pl.col("new_reviews") == 0)
         & (pl.col("years_observed") >= t.lost_work_years)
     )
+    censored = ~pl.col("exited") & (
+        pl.col("unverified") | (pl.col("years_observed") * 12 < window_months)
+    )
     trajectory = (
-        pl.when(pl.col("exited") | lost)
+        pl.when(censored)
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("exited") | lost)
         .then(pl.lit("sinking"))
         .when(steady & rising.fill_null(False))
         .then(pl.lit("swimming"))
@@ -649,7 +717,12 @@ def career_trajectories(
         .then(pl.lit("surviving"))
         .otherwise(pl.lit("struggling"))
     )
-    return per_profile.with_columns(new_reviews_per_year=per_year, trajectory=trajectory)
+    return per_profile.with_columns(
+        new_reviews_per_year=per_year,
+        trajectory=trajectory,
+        censored=censored,
+        window_months=pl.lit(float(window_months)),
+    )
 
 
 def trajectory_shares(
@@ -658,15 +731,22 @@ def trajectory_shares(
     by: str | Sequence[str] | None = "country",
     min_count: int = 10,
 ) -> pl.DataFrame:
-    """Shares of the four trajectories per group; groups under *min_count* profiles are null."""
+    """Shares of the four trajectories among the classified profiles of each group (groups
+    under *min_count* classified profiles are null), with ``censored`` (observed too briefly,
+    or absent without a verified exit) and the ``window_months`` used."""
     check_min_count(min_count)
     trajectories = lazy_frame(trajectories, "trajectories").collect()
     group = _group(by)
     key = [group] if group else []
+    classified = pl.col("trajectory").is_not_null()
     counted = trajectories.group_by(key or pl.lit("all").alias("group")).agg(
-        profiles=pl.len(),
+        profiles=classified.sum().cast(pl.Int64),
+        censored=(~classified).sum().cast(pl.Int64),
+        window_months=pl.col("window_months").first()
+        if "window_months" in trajectories.columns
+        else pl.lit(None, pl.Float64),
         **{
-            f"share_{name}": (pl.col("trajectory") == name).mean()
+            f"share_{name}": (pl.col("trajectory") == name).sum() / classified.sum()
             for name in ("sinking", "struggling", "surviving", "swimming")
         },
     )

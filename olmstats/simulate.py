@@ -35,6 +35,7 @@ lies inside the budget.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -789,15 +790,27 @@ def _true_within_slope(observations: pl.DataFrame) -> float:
     return float((centred["t"] * centred["s"]).sum()) / spread if spread else math.nan
 
 
-def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -> None:
+def write_panel_store(
+    panel: SimulatedPanel,
+    store: str | object,
+    *,
+    key: str,
+    listing_outcome: Callable[[date, str], str] | None = None,
+) -> None:
     """Write the panel's observations to *store* as profile rows, one run per snapshot, exactly
-    as crawls would (pseudonymised with *key*; the true type never enters the store)."""
+    as crawls would (pseudonymised with *key*; the true type never enters the store).
+
+    Each run records one directory listing per country (``country=XX``), read to its end unless
+    *listing_outcome* (snapshot date, country → outcome, e.g. ``"failed"`` or
+    ``"truncated_by_max_pages"``) says otherwise - the crawl outcomes that decide whether a
+    profile's absence is an exit."""
     from olmstats.pseudonym import USER, Pseudonymiser
     from olmstats.schema import PROFILES
     from olmstats.store import write_frame
     from olmstats.store.runs import importing
 
     pseudonymise = Pseudonymiser(key)
+    countries = sorted(panel.observations["country"].unique().to_list())  # each crawl asks all
     for day in panel.snapshot_dates:
         wave = panel.observations.filter(pl.col("snapshot_date") == day)
         frame = wave.select(
@@ -829,12 +842,23 @@ def write_panel_store(panel: SimulatedPanel, store: str | object, *, key: str) -
             run_id=pl.lit(f"simulated-{day}"),
         )
         run_id = f"simulated-{day}"
+        listings = [
+            {
+                "listing": f"country={country}",
+                "country": country,
+                "skill": None,
+                "outcome": listing_outcome(day, country) if listing_outcome else "read_to_end",
+            }
+            for country in countries
+        ]
         with importing(
             store,
             run_id,
             source="olmstats.simulate.write_panel_store",
             data_origin=f"simulated panel (olmstats.simulate, seed {panel.market.seed})",
             snapshot_date=day.isoformat(),
+            platform="freelancer",
+            listings=listings,
         ) as items:
             write_frame(
                 store, PROFILES, frame, platform="freelancer", snapshot_date=day, run_id=run_id

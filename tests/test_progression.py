@@ -12,6 +12,7 @@ import pytest
 from olmstats import InputError, feols, progression, scan_profiles
 from olmstats.pseudonym import USER, Pseudonymiser
 from olmstats.simulate import MarketParameters, PanelParameters, simulate_panel, write_panel_store
+from olmstats.store import listing_outcomes
 from tests.conftest import TEST_KEY, run_olm
 
 
@@ -132,19 +133,59 @@ def test_quantiles_by_band_checked_against_numpy(cross_section):
 
 def test_panel_growth_recovers_the_within_slope_and_counts_exits(panel_store):
     store, panel = panel_store
-    table = progression.panel_growth(scan_profiles(store)).row(0, named=True)
+    listings = listing_outcomes(store)
+    table = progression.panel_growth(scan_profiles(store), listings=listings).row(0, named=True)
     assert table["conf_low"] <= panel.within_growth_per_year <= table["conf_high"]
     waves = panel.observations.group_by("native_id").agg(pl.col("wave").max())
     last = panel.observations["wave"].max()
     assert table["exits"] == waves.filter(pl.col("wave") < last).height
+    assert table["absences_unverified"] == 0  # every later listing was read to its end
     assert table["entries"] == 0
     rated = panel.observations.drop_nulls("hourly_rate_usd").group_by("native_id").len()
     assert table["profiles_seen_twice_or_more"] == rated.filter(pl.col("len") >= 2).height
+    # without crawl outcomes an absence cannot be told from a lost page: exits unknown
+    unknown = progression.panel_growth(scan_profiles(store)).row(0, named=True)
+    assert unknown["exits"] is None
+    assert unknown["absences_unverified"] == waves.filter(pl.col("wave") < last).height
+
+
+def test_an_absence_counts_as_an_exit_only_where_the_listing_was_read_to_its_end(tmp_path):
+    panel = simulate_panel(MarketParameters(seed=5, n_profiles=1500))
+    first = panel.snapshot_dates[0]
+    # Pakistan's listing fails in every crawl after the first; India's is cut at max_pages
+    outcomes = {"PK": "failed", "IN": "truncated_by_max_pages"}
+    write_panel_store(
+        panel,
+        tmp_path,
+        key=TEST_KEY,
+        listing_outcome=lambda day, c: (
+            outcomes.get(c, "read_to_end") if day > first else "read_to_end"
+        ),
+    )
+    table = progression.panel_growth(
+        scan_profiles(tmp_path), listings=listing_outcomes(tmp_path)
+    ).row(0, named=True)
+    last = panel.observations["wave"].max()
+    gone = (
+        panel.observations.group_by("native_id")
+        .agg(pl.col("wave").max(), pl.col("country").first())
+        .filter(pl.col("wave") < last)
+    )
+    shielded = gone.filter(pl.col("country").is_in(["PK", "IN"])).height
+    assert shielded > 50  # the case is not empty
+    assert table["exits"] == gone.height - shielded
+    assert table["absences_unverified"] == shielded
+    found = progression.career_trajectories(
+        scan_profiles(tmp_path), listings=listing_outcomes(tmp_path)
+    )
+    pk_in = found.filter(pl.col("country").is_in(["PK", "IN"]))
+    assert pk_in.filter(pl.col("trajectory") == "sinking")["exited"].sum() == 0
+    assert pk_in.filter(pl.col("unverified"))["censored"].all()
 
 
 def test_trajectories_recover_the_simulated_types(panel_store):
     store, panel = panel_store
-    found = progression.career_trajectories(scan_profiles(store))
+    found = progression.career_trajectories(scan_profiles(store), listings=listing_outcomes(store))
     pseudonym = Pseudonymiser(TEST_KEY)
     truth = (
         panel.observations.select("native_id", "trajectory")
@@ -157,8 +198,11 @@ def test_trajectories_recover_the_simulated_types(panel_store):
     )
     joined = found.join(truth, on="profile_id", suffix="_true")
     assert joined.height == found.height == panel.observations["native_id"].n_unique()
-    assert (joined["trajectory"] == joined["trajectory_true"]).mean() > 0.85
-    recall = joined.group_by("trajectory_true").agg(
+    # 4 waves 6 months apart: stayers span 18 months, all classified; exits are sinking
+    assert found["censored"].sum() == 0
+    classified = joined.filter(pl.col("trajectory").is_not_null())
+    assert (classified["trajectory"] == classified["trajectory_true"]).mean() > 0.85
+    recall = classified.group_by("trajectory_true").agg(
         (pl.col("trajectory") == pl.col("trajectory_true")).mean().alias("recall")
     )
     assert recall["recall"].min() > 0.7
@@ -170,12 +214,34 @@ def test_trajectories_recover_the_simulated_types(panel_store):
     assert shares.filter(pl.col("profiles") < 50)["share_swimming"].null_count() == (
         shares.filter(pl.col("profiles") < 50).height
     )
+    assert shares["window_months"].unique().to_list() == [12.0]
+
+
+def test_short_spells_are_censored_not_classified(panel_store):
+    store, panel = panel_store
+    profiles = scan_profiles(store)
+    # only the first two waves (6 months): every stayer is censored under a 12-month window
+    two = profiles.filter(pl.col("snapshot_date") <= panel.snapshot_dates[1])
+    found = progression.career_trajectories(two, listings=listing_outcomes(store))
+    stayers = found.filter(~pl.col("exited"))
+    assert stayers.height > 0 and stayers["censored"].all()
+    assert stayers["trajectory"].null_count() == stayers.height
+    assert found.filter(pl.col("exited"))["trajectory"].unique().to_list() == ["sinking"]
+    shares = progression.trajectory_shares(found, by=None, min_count=1).row(0, named=True)
+    assert shares["censored"] == stayers.height
+    assert shares["profiles"] == found.height - stayers.height
+    assert shares["share_sinking"] == 1.0
+    # a 6-month window classifies them
+    short = progression.career_trajectories(two, listings=listing_outcomes(store), window_months=6)
+    assert short["censored"].sum() == 0
 
 
 def test_thresholds_are_parameters(panel_store):
     store, _ = panel_store
     strict = progression.career_trajectories(
-        scan_profiles(store), progression.TrajectoryThresholds(steady_reviews_per_year=1e6)
+        scan_profiles(store),
+        progression.TrajectoryThresholds(steady_reviews_per_year=1e6),
+        listings=listing_outcomes(store),
     )
     assert set(strict["trajectory"]) <= {"sinking", "struggling"}
 
@@ -222,6 +288,7 @@ def test_cli_progression_views_and_plot(panel_store, tmp_path):
     assert "clusters; intervals: wild bootstrap (WCR)" in curve
     panel = run_olm("progression", "-s", str(store), "--view", "panel", check=True).stdout
     assert "within-profile growth per year" in panel
+    assert "unverified: absent, but that listing was not read to its end" in panel
     shares = run_olm(
         "progression",
         "-s",
@@ -233,6 +300,9 @@ def test_cli_progression_views_and_plot(panel_store, tmp_path):
         check=True,
     ).stdout
     assert "| IN" in shares and "swimming" in shares and "sinking: left the platform" in shares
+    assert "censored" in shares
+    bad = run_olm("progression", "-s", str(store), "--view", "trajectories", "--window-months", "0")
+    assert bad.returncode == 2 and "--window-months" in bad.stderr
     picture = tmp_path / "rates.png"
     run_olm("progression", "-s", str(store), "--by", "country", "--plot", str(picture), check=True)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000

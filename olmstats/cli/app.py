@@ -337,6 +337,13 @@ def progression(
     experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
     view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
     min_count: min_count_option("profiles") = 30,
+    window_months: Annotated[
+        float,
+        typer.Option(
+            "--window-months",
+            help="For --view trajectories: months a profile must be observed to be classified.",
+        ),
+    ] = 12.0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[
@@ -347,7 +354,9 @@ def progression(
     """Hourly-rate progression: slopes, band curves, quantiles, panel growth, trajectories."""
     from olmstats import progression as prog
     from olmstats.cli.render import render_table
-    from olmstats.store import scan_profiles, store_notes
+    from olmstats.store import listing_outcomes, scan_profiles, store_notes
+
+    finite_positive(window_months, "--window-months")
 
     exp = prog._experience(experience)
     prog._group(by)
@@ -398,17 +407,26 @@ def progression(
                 ),
             )
         elif view is View.panel:
-            table = prog.panel_growth(profiles, by=by, min_count=min_count)
+            table = prog.panel_growth(
+                profiles, by=by, min_count=min_count, listings=listing_outcomes(store)
+            )
             formatter, about = (
                 display.panel,
                 (
                     "Within-profile growth of the asking rate per year (profile fixed effects, "
-                    "clustered by profile); exits: absent from a later crawl of their country."
+                    "clustered by profile); exits: absent from a later crawl that read the "
+                    "listing which had found them to its end; unverified: absent, but that "
+                    "listing was not read to its end later (a page lost, max_pages), so not "
+                    "counted as gone."
                 ),
             )
         else:
             table = prog.trajectory_shares(
-                prog.career_trajectories(profiles), by=by or "country", min_count=min(min_count, 10)
+                prog.career_trajectories(
+                    profiles, listings=listing_outcomes(store), window_months=window_months
+                ),
+                by=by or "country",
+                min_count=min(min_count, 10),
             )
             formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
@@ -423,7 +441,7 @@ def progression(
         title=title,
         notes=notes,
         display=formatter,
-        numeric={"profiles", "rates", "seen twice+", "exits", "entries"},
+        numeric={"profiles", "rates", "seen twice+", "exits", "unverified", "entries", "censored"},
     )
     if plot is not None:
         from olmstats.plots import plot_rate_by_experience

@@ -109,6 +109,7 @@ def panel(table: pl.DataFrame) -> pl.DataFrame:
         "profiles",
         pl.col("profiles_seen_twice_or_more").alias("seen twice+"),
         "exits",
+        pl.col("absences_unverified").alias("unverified"),
         "entries",
         pl.coalesce(
             pl.col("note"),
@@ -121,6 +122,7 @@ def shares(table: pl.DataFrame) -> pl.DataFrame:
     return table.select(
         table.columns[0],
         "profiles",
+        *(["censored"] if "censored" in table.columns else []),
         *[
             pl.col(c)
             .map_elements(lambda v: f"{100 * v:.0f}%", return_dtype=pl.String)

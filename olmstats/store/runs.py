@@ -241,6 +241,51 @@ RUN_COLUMNS = {
 }
 
 
+LISTING_COLUMNS = {
+    "platform": pl.String,
+    "snapshot_date": pl.Date,
+    "run_id": pl.String,
+    "query_country": pl.String,
+    "query_skill": pl.String,
+    "outcome": pl.String,
+    "complete": pl.Boolean,
+}
+
+
+def listing_outcomes(store: Path | str) -> pl.DataFrame:
+    """How every listing of every run ended: platform, snapshot_date, run_id, the listing's
+    country and skill filters (``query_country``, ``query_skill``, as profile rows carry them),
+    its outcome, and ``complete`` (read to its end - not cut short, not truncated by
+    ``max_pages``: only then does a profile it no longer lists count as gone)."""
+    from datetime import date
+
+    rows = []
+    for record in iter_run_records(store):
+        listings = record.get("listings")
+        if not isinstance(listings, list) or not record.get("snapshot_date"):
+            continue
+        try:
+            day = date.fromisoformat(str(record["snapshot_date"]))
+        except ValueError:
+            continue
+        for listing in listings:
+            if not isinstance(listing, dict):
+                continue
+            outcome = listing.get("outcome")
+            rows.append(
+                {
+                    "platform": record.get("platform"),
+                    "snapshot_date": day,
+                    "run_id": record.get("run_id"),
+                    "query_country": listing.get("country"),
+                    "query_skill": listing.get("skill"),
+                    "outcome": outcome,
+                    "complete": outcome == ListingOutcome.read_to_end,
+                }
+            )
+    return pl.DataFrame(rows, schema=LISTING_COLUMNS)
+
+
 def read_runs(store: Path | str) -> pl.DataFrame:
     """One row per recorded run: what ran, when, what it kept and dropped, how it ended.
 
