@@ -82,7 +82,8 @@ def full_country_table(
     With *platform_weights*, the rate columns and every relative-earnings index use the
     weighted mixture of platforms (as :func:`olmstats.summary.country_summary` and
     :func:`olmstats.earnings.relative_earnings` do, one seed for both: one median, one
-    interval); the tenure gradient and the competition columns pool rows (said in the notes).
+    interval), the tenure gradient is weighted least squares, and the competition columns pool
+    rows (said in the notes).
     """
     profiles = profiles_input(profiles, "registration_date", "reviews")
     jobs = None if jobs is None else jobs_input(jobs, "bid_count")
@@ -100,7 +101,9 @@ def full_country_table(
     )
     dated = profiles.select(pl.col("registration_date").is_not_null().any()).collect().item()
     if dated:
-        slopes = progression.rate_progression(profiles, by="country").select(
+        slopes = progression.rate_progression(
+            profiles, by="country", platform_weights=platform_weights
+        ).select(
             "country",
             tenure_pct_per_year="percent",
             tenure_pct_low="percent_low",
@@ -163,9 +166,9 @@ def full_country_table(
         )
     if platform_weights is not None:
         notes.append(
-            "Platform weights apply to the rates, the indices and the occupation shares; "
-            "tenure_pct_per_year, workers_per_job and bids_per_job pool rows: a regression "
-            "slope and a ratio of counts are not medians of a mixture."
+            "Platform weights apply to the rates, the indices and the occupation shares (weighted "
+            "mixtures) and to tenure_pct_per_year (weighted least squares); workers_per_job and "
+            "bids_per_job pool rows: a ratio of counts is not a mixture of platforms."
         )
     if table.is_empty():
         raise InputError("no profiles match")

@@ -36,7 +36,7 @@ Cross-sections use each profile once, at its latest observation. Groups with few
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -47,6 +47,7 @@ from olmstats.estimation.wild_bootstrap import DEFAULT_REPS, DEFAULT_SEED
 from olmstats.inputs import check_min_count, check_positive, lazy_frame, profiles_input
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.summary import latest_rows
+from olmstats.weights import check_weights
 
 TENURE_BANDS = (1.0, 2.0, 4.0, 7.0)  # upper edges in years: 0-1, 1-2, 2-4, 4-7, 7+
 TENURE_LABELS = ("0-1 y", "1-2 y", "2-4 y", "4-7 y", "7+ y")
@@ -119,14 +120,27 @@ def _group(by: str | Sequence[str] | None) -> str | None:
     return column
 
 
-def _cross_section(profiles: pl.LazyFrame, *, bands: bool = False) -> pl.DataFrame:
-    """Each profile once with the model's variables (and the band labels if asked)."""
+def _cross_section(
+    profiles: pl.LazyFrame, *, bands: bool = False, platform: bool = False
+) -> pl.DataFrame:
+    """Each profile once with the model's variables (and the band labels, the platform if
+    asked)."""
     columns = ["country", "occupation", "tenure_years", "log_rate", "log2_reviews"]
     columns += ["tenure_band", "reviews_band"] if bands else []
+    columns += ["platform"] if platform else []
     data = with_experience(_latest(profiles)).select(columns).collect()
     if data["log_rate"].null_count() == data.height:
         raise InputError("no profile has an hourly rate: nothing to estimate")
     return data
+
+
+def _platform_weight(weights: Mapping[str, float]) -> pl.Expr:
+    """Analytic weight of a row: its platform's weight ÷ the platform's rows, renormalised over
+    the platforms present, scaled to average 1."""
+    given = pl.col("platform").replace_strict(weights, return_dtype=pl.Float64)
+    raw = given / pl.len().over("platform")
+    share = raw / raw.sum()
+    return (share * pl.len()).alias("platform_weight")
 
 
 WILD_BELOW_CLUSTERS = 50  # fewer clusters than this: wild cluster bootstrap
@@ -189,8 +203,15 @@ def rate_progression(
     experience: str = "tenure",
     min_count: int = DEFAULT_MIN_COUNT,
     control: bool = True,
+    platform_weights: Mapping[str, float] | None = None,
 ) -> pl.DataFrame:
     """Slope of the log asking rate on experience, per group (or pooled), with uncertainty.
+
+    With *platform_weights* (a weight per platform pooled, as in
+    :func:`olmstats.summary.country_summary`), each regression is weighted so that each
+    platform's profiles carry its weight in total (analytic weights w_p ÷ n_p, renormalised over
+    the platforms present in the group): a weighted least-squares gradient, per country too
+    (one weighted fit per country). Default: every profile counts once.
 
     With *control* (the default) the other experience measure is held fixed: the **direct**
     gradient (tenure at equal reviews). Without, the **total** gradient (tenure, letting
@@ -205,7 +226,10 @@ def rate_progression(
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
     controls = [other] if control else []
-    if group == "country":  # one regression per country, all at once, one pass over the data
+    if platform_weights is not None:
+        present = profiles.select(pl.col("platform").unique()).collect()["platform"].to_list()
+        platform_weights = check_weights(platform_weights, present)
+    if group == "country" and platform_weights is None:  # all countries at once, one pass
         lazy = (
             with_experience(_latest(profiles))
             .select("country", "occupation", "log_rate", exp.variable, other)
@@ -214,7 +238,7 @@ def rate_progression(
         if lazy.select(pl.col("log_rate").count()).collect().item() == 0:
             raise InputError("no profile has an hourly rate: nothing to estimate")
         return _finish_slopes(_country_slopes(lazy, exp, controls, min_count), group)
-    data = _cross_section(profiles)
+    data = _cross_section(profiles, platform=platform_weights is not None)
     rows = []
     subsets = (
         [("all", data)]
@@ -226,6 +250,10 @@ def rate_progression(
         fixed, vcov = _model(group, subset["country"].n_unique())
         formula = f"log_rate ~ {' + '.join([exp.variable, *controls])} | {fixed}"
         usable = subset.drop_nulls(["log_rate", exp.variable, other])
+        weights = None
+        if platform_weights is not None:
+            usable = usable.with_columns(_platform_weight(platform_weights))
+            weights = "platform_weight"
         row = {name: None for name in _SLOPE_SCHEMA} | {
             "group": label,
             "experience": exp.name,
@@ -237,7 +265,7 @@ def rate_progression(
         else:
             options = cluster_inference(usable["country"]) if isinstance(vcov, dict) else {}
             try:
-                fit = feols(formula, usable, vcov=vcov, **options)
+                fit = feols(formula, usable, vcov=vcov, weights=weights, **options)
             except OlmError as exc:
                 row["note"] = f"not estimable: {exc}"
             else:
@@ -327,16 +355,19 @@ def progression_effects(
     by: str | Sequence[str] | None = None,
     experience: str = "tenure",
     min_count: int = DEFAULT_MIN_COUNT,
+    platform_weights: Mapping[str, float] | None = None,
 ) -> pl.DataFrame:
     """The total and the direct gradient of the rate on *experience*, side by side: one row
     per group with ``total_*`` (the other measure not held fixed) and ``direct_*`` (held
     fixed) estimates, % and intervals, on the same profiles. See :func:`rate_progression`."""
-    direct = rate_progression(
-        profiles, by=by, experience=experience, min_count=min_count, control=True
-    )
-    total = rate_progression(
-        profiles, by=by, experience=experience, min_count=min_count, control=False
-    )
+    options = {
+        "by": by,
+        "experience": experience,
+        "min_count": min_count,
+        "platform_weights": platform_weights,
+    }
+    direct = rate_progression(profiles, control=True, **options)
+    total = rate_progression(profiles, control=False, **options)
     key = direct.columns[0]
     measured = ["estimate", "std_error", "conf_low", "conf_high", "percent"]
     measured += ["percent_low", "percent_high"]

@@ -161,6 +161,10 @@ def test_earnings_and_the_full_table_take_the_same_weights(demo_store):
         assert both[mine].to_list() == both[theirs].to_list()
     full = run_olm("summary", *store, "--full", *weights, check=True)
     assert "pooled as a weighted mixture" in full.stderr
-    assert "tenure_pct_per_year, workers_per_job and bids_per_job pool rows" in full.stderr
+    assert "tenure_pct_per_year (weighted least squares)" in full.stderr
+    slopes = run_olm("progression", "--store", str(demo_store), *weights[:0], "-w", "guru=1")
+    assert slopes.returncode == 2 and "no weight for platform" in slopes.stderr
+    weighted = run_olm("progression", "--store", str(demo_store), *weights, check=True)
+    assert "weighted least squares, each platform's profiles carrying its weight" in weighted.stdout
     table = pl.read_csv(io.StringIO(full.stdout)).join(summary, on="country", suffix="_s")
     assert table["rate_median_usd"].to_list() == table["rate_median_usd_s"].to_list()

@@ -337,6 +337,7 @@ def progression(
     experience: Annotated[str, typer.Option(help="tenure or reviews")] = "tenure",
     view: Annotated[View, typer.Option(help="Which table to print.")] = View.slopes,
     min_count: min_count_option("profiles") = 30,
+    weight: WeightOption = None,
     window_months: Annotated[
         float,
         typer.Option(
@@ -355,8 +356,12 @@ def progression(
     from olmstats import progression as prog
     from olmstats.cli.render import render_table
     from olmstats.store import listing_outcomes, scan_profiles, store_notes
+    from olmstats.weights import parse_weights
 
     finite_positive(window_months, "--window-months")
+    weights = parse_weights(weight or []) or None
+    if weights and view is not View.slopes:
+        raise InputError("--weight goes with --view slopes (the weighted least-squares slopes)")
 
     exp = prog._experience(experience)
     prog._group(by)
@@ -368,7 +373,11 @@ def progression(
     with _status(fmt, "Estimating…"):
         if view is View.slopes:
             table = prog.progression_effects(
-                profiles, by=by, experience=experience, min_count=min_count
+                profiles,
+                by=by,
+                experience=experience,
+                min_count=min_count,
+                platform_weights=weights,
             )
             other = "reviews" if exp.name == "tenure" else "tenure"
             formatter, about = (
@@ -430,7 +439,7 @@ def progression(
             )
             formatter, about = display.shares, prog.TRAJECTORY_RULES
             group_label = by or "country"
-    notes = [about, pooled_note(profiles, None), *store_notes(store)]
+    notes = [about, _weighted_slopes_note(profiles, weights), *store_notes(store)]
     if "inference" in table.columns and (table["inference"] == "wild bootstrap (WCR)").any():
         notes.insert(1, prog.INFERENCE_RULE)
     title = f"Rate progression ({view.value}, {exp.name}) by {group_label} — {store}"
@@ -562,6 +571,18 @@ def competition(
         notes=notes,
         numeric=set(table.columns)
         - {"occupation", "country", "budget_band", "employer_country", "posted_on"},
+    )
+
+
+def _weighted_slopes_note(profiles: pl.LazyFrame, weights: dict[str, float] | None) -> str:
+    """Which platforms the slopes pool, and how: rows, or weighted least squares."""
+    if not weights:
+        return pooled_note(profiles, None)
+    given = ", ".join(f"{p} {w:g}" for p, w in weights.items())
+    return (
+        pooled_note(profiles, None).split(";")[0]
+        + f"; weighted least squares, each platform's profiles carrying its weight ({given}; "
+        "renormalised over the platforms in each fit)."
     )
 
 
