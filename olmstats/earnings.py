@@ -187,9 +187,8 @@ def _adjusted_effects(
     rated = people.drop_nulls("log_rate")
     codes = sorted(c for c in rated["country"].unique().to_list() if counts.get(c, 0) > 0)
     base = max(codes, key=lambda c: counts[c])
-    fit = categorical_ols(
-        rated, "log_rate", ["country", "occupation", "tenure_band"], reference={"country": base}
-    )
+    held = [c for c in ("occupation", "tenure_band") if rated[c].null_count() < rated.height]
+    fit = categorical_ols(rated, "log_rate", ["country", *held], reference={"country": base})
     index = {
         name.removeprefix("country::"): i
         for i, name in enumerate(fit.names)
@@ -325,6 +324,12 @@ def relative_earnings(
             "registration dates, so tenure cannot be held fixed.",
         ]
     elif adjusted:
+        if people["occupation"].is_null().all():
+            messages = [
+                *messages,
+                "Composition-adjusted indices (adj_*) hold only tenure fixed: these profiles "
+                "have no occupation.",
+            ]
         effects, cov, order = _adjusted_effects(people, counts, min_count)
         position = {c: i for i, c in enumerate(order)}
         idx = [position[c] for c in table["country"]]

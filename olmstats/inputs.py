@@ -10,7 +10,8 @@ pandas DataFrames are converted.
 ``job_id``, ``observed_at``, ``run_id`` - are provenance, not statistics: a frame without them is
 taken as one row per profile (or job) observed once, and they are filled in here (this is the
 one preparation layer; statistics never require them). ``snapshot_date`` may be given as an
-integer ``year`` column instead (taken as 1 July of that year). What a statistic does need -
+integer ``year`` column instead (taken as 1 July of that year), ``registration_date`` as
+``tenure_years`` (years on the platform at the snapshot). What a statistic does need -
 a country, a US$ hourly rate, a registration date - is named with what to pass instead when it
 is missing.
 """
@@ -103,7 +104,7 @@ COLUMN_HINTS = {
     ".rename({'rate': 'hourly_rate_usd'})",
     "snapshot_date": "the date the rates were observed (Date), or an integer year column",
     "occupation": "an occupation code per row (String; null where unknown), see olm occupations",
-    "registration_date": "the date each profile registered (Date)",
+    "registration_date": "the date each profile registered (Date), or tenure_years (a number)",
     "employer_country": "the employer's ISO alpha-2 country (String; null where unknown)",
     "reviews": "the number of reviews (a number)",
     "bid_count": "the number of bids (a number)",
@@ -197,6 +198,16 @@ def _with_provenance(
         and schema["year"].is_integer()
     ):
         fill["snapshot_date"] = pl.date(pl.col("year"), 7, 1)
+    if (
+        "registration_date" in wanted
+        and "registration_date" not in schema
+        and "tenure_years" in schema
+        and schema["tenure_years"].is_numeric()
+    ):  # tenure given in years: the registration date it implies at the snapshot
+        snapshot = fill.get("snapshot_date", pl.col("snapshot_date"))
+        fill["registration_date"] = snapshot - pl.duration(
+            days=(pl.col("tenure_years") * 365.25).round(0).cast(pl.Int64)
+        )
     for name in PROVENANCE:
         if name in wanted and name not in schema:
             if name in ("profile_id", "job_id"):

@@ -220,12 +220,21 @@ def rate_progression(
     lists those who stayed (survivors), and tenure also marks the cohort a profile entered
     with (:func:`panel_growth` gives the within-profile estimate where the store has panels).
     """
-    profiles = profiles_input(profiles, "registration_date", "reviews")
+    profiles = profiles_input(profiles, "registration_date", optional=("occupation", "reviews"))
     check_min_count(min_count)
     exp = _experience(experience)
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
     controls = [other] if control else []
+    measure = "reviews" if exp.name == "tenure" else "registration_date"
+    has_other = not profiles.select(pl.col(measure).is_null().all()).collect().item()
+    if control and not has_other:
+        raise InputError(
+            f"profiles has no {measure}: the direct gradient holds it fixed; pass {measure}, "
+            "or control=False for the total gradient"
+        )
+    # the same profiles with or without the control, where the data have the other measure
+    needed = [exp.variable, other] if has_other else [exp.variable]
     if platform_weights is not None:
         present = profiles.select(pl.col("platform").unique()).collect()["platform"].to_list()
         platform_weights = check_weights(platform_weights, present)
@@ -233,7 +242,7 @@ def rate_progression(
         lazy = (
             with_experience(_latest(profiles))
             .select("country", "occupation", "log_rate", exp.variable, other)
-            .filter(pl.col(other).is_not_null())  # the same profiles with or without control
+            .drop_nulls(needed)
         )
         if lazy.select(pl.col("log_rate").count()).collect().item() == 0:
             raise InputError("no profile has an hourly rate: nothing to estimate")
@@ -248,8 +257,12 @@ def rate_progression(
     for key, subset in subsets:
         label = key[0] if isinstance(key, tuple) else key
         fixed, vcov = _model(group, subset["country"].n_unique())
-        formula = f"log_rate ~ {' + '.join([exp.variable, *controls])} | {fixed}"
-        usable = subset.drop_nulls(["log_rate", exp.variable, other])
+        # a grouping the data do not have (a frame of one's own without occupations) is not
+        # held fixed, rather than dropping every row
+        present = [f for f in fixed.split(" + ") if f and subset[f].null_count() < subset.height]
+        absorbed = f" | {' + '.join(present)}" if present else ""
+        formula = f"log_rate ~ {' + '.join([exp.variable, *controls])}{absorbed}"
+        usable = subset.drop_nulls(["log_rate", *needed])
         weights = None
         if platform_weights is not None:
             usable = usable.with_columns(_platform_weight(platform_weights))

@@ -103,3 +103,29 @@ def test_a_published_table_of_country_medians():
 def test_what_is_missing_is_named_with_what_to_pass(frame, call, message):
     with pytest.raises(InputError, match=message):
         call(frame)
+
+
+def test_rate_progression_on_a_csv_with_tenure_in_years():
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(11)
+    n = 600
+    own = pd.DataFrame(
+        {
+            "country": rng.choice(["PK", "IN", "BD", "KE", "NG", "PH"], n),
+            "tenure_years": rng.uniform(0, 10, n).round(2),
+            "year": 2025,
+        }
+    )
+    own["hourly_rate_usd"] = np.exp(1.8 + 0.06 * own["tenure_years"] + rng.normal(0, 0.4, n))
+    table = olmstats.progression.rate_progression(own, control=False).row(0, named=True)
+    # statsmodels on the same rows: tenure recomputed from the implied registration date
+    # (whole days), country fixed effects; occupation is absent (one null class)
+    days = (own["tenure_years"] * 365.25).round(0)
+    own["tenure_from_days"] = days / 365.25
+    fit = smf.ols("np.log(hourly_rate_usd) ~ tenure_from_days + C(country)", own).fit()
+    assert table["estimate"] == pytest.approx(fit.params["tenure_from_days"], rel=1e-9)
+    assert table["conf_low"] < 0.06 < table["conf_high"]
+    assert table["n_obs"] == n
+    with pytest.raises(InputError, match="no reviews: the direct gradient holds it fixed"):
+        olmstats.progression.rate_progression(own)
