@@ -27,6 +27,7 @@ import json
 import numpy as np
 
 from bench.isolated import best_of, in_fresh_process
+from olmstats.simulate import firm_chain
 
 FORMULA = "y ~ x + z | worker + firm"
 ENGINES = (
@@ -36,18 +37,6 @@ ENGINES = (
     "pyfixest-map",
     "pyfixest-lsmr",
 )
-
-
-def make_data(workers: int, firms: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    first = rng.integers(0, firms - 1, workers)
-    firm = np.column_stack([first, first + 1]).ravel()
-    worker = np.repeat(np.arange(workers), 2)
-    x = rng.normal(size=firm.size) + 0.01 * firm
-    z = rng.normal(size=firm.size)
-    ability = np.repeat(rng.normal(size=workers), 2)
-    y = 0.5 * x - 0.3 * z + 0.02 * firm + ability + 0.1 * rng.normal(size=firm.size)
-    return {"worker": worker, "firm": firm, "x": x, "z": z, "y": y}
 
 
 def reference(data: dict[str, np.ndarray]) -> list[float]:
@@ -68,7 +57,7 @@ def reference(data: dict[str, np.ndarray]) -> list[float]:
 
 
 def worker(engine: str, workers: int, firms: int, runs: int) -> dict:
-    data = make_data(workers, firms)
+    data = firm_chain(workers, firms)
     if engine.startswith("olmstats"):
         import polars as pl
 
@@ -130,7 +119,7 @@ def main() -> None:
         )
         for engine in ENGINES
     }
-    truth = reference(make_data(args.workers, args.firms))  # after the workers: its memory
+    truth = reference(firm_chain(args.workers, args.firms))  # after the workers: its memory
     base = results["olmstats-auto"]["best_s"]  # (peak RSS is inherited by child processes)
     print(f"{args.workers:,} workers in a {args.firms}-firm chain ({2 * args.workers:,} rows)")
     for engine, result in results.items():

@@ -864,3 +864,19 @@ def write_panel_store(
                 store, PROFILES, frame, platform="freelancer", snapshot_date=day, run_id=run_id
             )
             items["profiles"] = frame.height
+
+
+def firm_chain(workers: int = 5_000, firms: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
+    """A poorly connected two-way fixed-effects graph: each worker seen in two adjacent firms
+    of a chain of *firms*, so firm effects are linked only through their neighbours (the case
+    where alternating projections crawl). ``y = 0.5·x − 0.3·z + 0.02·firm + ability + noise``:
+    arrays ``worker``, ``firm``, ``x``, ``z``, ``y`` (two rows per worker)."""
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, firms - 1, workers)
+    firm = np.column_stack([first, first + 1]).ravel()
+    worker = np.repeat(np.arange(workers), 2)
+    x = rng.normal(size=firm.size) + 0.01 * firm
+    z = rng.normal(size=firm.size)
+    ability = np.repeat(rng.normal(size=workers), 2)
+    y = 0.5 * x - 0.3 * z + 0.02 * firm + ability + 0.1 * rng.normal(size=firm.size)
+    return {"worker": worker, "firm": firm, "x": x, "z": z, "y": y}

@@ -18,29 +18,15 @@ from pyfixest.demeaners import LsmrDemeaner
 from olmstats import InputError
 from olmstats.estimation import feols
 from olmstats.estimation.demean import demean
+from olmstats.simulate import firm_chain
 
 FORMULA = "y ~ x + z | worker + firm"
 
 
 def chain_graph(workers: int = 5_000, firms: int = 200, seed: int = 0) -> pl.DataFrame:
-    rng = np.random.default_rng(seed)
-    first = rng.integers(0, firms - 1, workers)
-    firm = np.column_stack([first, first + 1]).ravel()
-    worker = np.repeat(np.arange(workers), 2)
-    x = rng.normal(size=firm.size) + 0.01 * firm
-    z = rng.normal(size=firm.size)
-    ability = np.repeat(rng.normal(size=workers), 2)
-    y = 0.5 * x - 0.3 * z + 0.02 * firm + ability + 0.1 * rng.normal(size=firm.size)
-    return pl.DataFrame(
-        {
-            "worker": worker,
-            "firm": firm,
-            "x": x,
-            "z": z,
-            "y": y,
-            "w": rng.uniform(0.2, 3.0, firm.size),
-        }
-    )
+    arrays = firm_chain(workers, firms, seed)
+    weights = np.random.default_rng(seed + 1).uniform(0.2, 3.0, arrays["firm"].size)
+    return pl.DataFrame({**arrays, "w": weights})
 
 
 @pytest.fixture(scope="module")

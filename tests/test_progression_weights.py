@@ -40,22 +40,27 @@ def two_platform_profiles(seed: int = 3) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def statsmodels_slope(frame: pl.DataFrame, weights: dict[str, float] | None) -> float:
-    data = frame.with_columns(
+def model_frame(frame: pl.DataFrame):
+    """The regression's variables in pandas, for statsmodels."""
+    return frame.with_columns(
         tenure_years=(pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days()
         / 365.25,
         log_rate=pl.col("hourly_rate_usd").log(),
         log2_reviews=(pl.col("reviews") + 1).log(2),
     ).to_pandas()
+
+
+def statsmodels_slope(
+    frame: pl.DataFrame,
+    weights: dict[str, float] | None,
+    formula: str = "log_rate ~ tenure_years + log2_reviews + C(country) + C(occupation)",
+) -> float:
+    data = model_frame(frame)
     if weights is None:
         w = np.ones(len(data))
     else:
-        counts = data["platform"].map(data["platform"].value_counts())
-        w = data["platform"].map(weights) / counts
-    fit = smf.wls(
-        "log_rate ~ tenure_years + log2_reviews + C(country) + C(occupation)", data, weights=w
-    ).fit()
-    return float(fit.params["tenure_years"])
+        w = data["platform"].map(weights) / data["platform"].map(data["platform"].value_counts())
+    return float(smf.wls(formula, data, weights=w).fit().params["tenure_years"])
 
 
 def test_platform_weights_give_the_weighted_least_squares_slope():
@@ -74,17 +79,8 @@ def test_platform_weights_give_the_weighted_least_squares_slope():
     )
     pk = frame.filter(pl.col("country") == "PK")
     row = by_country.filter(pl.col("country") == "PK").row(0, named=True)
-    data = pk.with_columns(
-        tenure_years=(pl.col("snapshot_date") - pl.col("registration_date")).dt.total_days()
-        / 365.25,
-        log_rate=pl.col("hourly_rate_usd").log(),
-        log2_reviews=(pl.col("reviews") + 1).log(2),
-    ).to_pandas()
-    w = data["platform"].map(equal) / data["platform"].map(data["platform"].value_counts())
-    expected = smf.wls(
-        "log_rate ~ tenure_years + log2_reviews + C(occupation)", data, weights=w
-    ).fit()
-    assert row["estimate"] == pytest.approx(float(expected.params["tenure_years"]), rel=1e-8)
+    within = "log_rate ~ tenure_years + log2_reviews + C(occupation)"
+    assert row["estimate"] == pytest.approx(statsmodels_slope(pk, equal, within), rel=1e-8)
 
 
 def test_a_platform_without_a_weight_is_named():
