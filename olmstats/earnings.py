@@ -60,7 +60,7 @@ from olmstats.inputs import (
     checked_frame,
     profiles_input,
 )
-from olmstats.order_statistics import grouped_order_statistics
+from olmstats.order_statistics import counted_median_interval, grouped_order_statistics
 from olmstats.progression import TENURE_BANDS
 from olmstats.summary import materialise_latest, snapshot_window
 from olmstats.weights import check_weights, mixture_statistics, weighted_group_statistics
@@ -478,9 +478,11 @@ def _group_weights(
 
 
 def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool) -> pl.DataFrame:
-    """One row per profile with a rate in an unsuppressed country: its own value of every
-    index (rate × the country's constant) and, with *adjusted*, of every adjusted index (the
-    rate rescaled by the country's adjusted ÷ raw median, times the constant)."""
+    """The profiles with a rate in unsuppressed countries, compressed to one row per
+    (platform, country, rate) with its ``count``: each cell's value of every index (rate × the
+    country's constant) and, with *adjusted*, of every adjusted index (the rate rescaled by the
+    country's adjusted ÷ raw median, times the constant). Rates repeat a lot (asking rates are
+    round numbers), so 10 million profiles make a few hundred thousand cells."""
     per_country = table.filter(pl.col("median_rate_usd").is_not_null()).select(
         "country",
         "region",
@@ -490,14 +492,21 @@ def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool
         if adjusted
         else pl.lit(None, dtype=pl.Float64),
     )
-    rated = people.select("platform", "country", "hourly_rate_usd").drop_nulls("hourly_rate_usd")
-    joined = rated.join(per_country, on="country")
+    cells = (
+        people.lazy()
+        .drop_nulls("hourly_rate_usd")
+        .group_by("platform", "country", "hourly_rate_usd")
+        .agg(count=pl.len())
+        .collect()
+    )
+    joined = cells.join(per_country, on="country")
     rate = pl.col("hourly_rate_usd")
     return joined.select(
         pl.col("platform").alias("source_platform"),  # "platform" is also an index
         "country",
         "region",
         "income_group",
+        "count",
         *[(rate * pl.col(f"factor_{name}")).alias(name) for name in INDICES],
         *[
             (rate * pl.col("adj_scale") * pl.col(f"factor_{name}")).alias(f"adj_{name}")
@@ -507,30 +516,30 @@ def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool
 
 
 def _strata_weights(
-    frame: pl.DataFrame,
+    cells: pl.DataFrame,
     countries: GroupWeights | None,
     platforms: Mapping[str, float] | None,
 ) -> dict[str, float]:
-    """Weight of each (country, platform) stratum of one group's rows: the country's weight
-    (given, else its rows) times the platform's share within the country (given weights
-    renormalised over the platforms present, else rows)."""
-    cells = frame.group_by("country", "source_platform").agg(rows=pl.len())
+    """Weight of each (country, platform) stratum of one group's cells: the country's weight
+    (given, else its profiles) times the platform's share within the country (given weights
+    renormalised over the platforms present, else profiles)."""
+    strata = cells.group_by("country", "source_platform").agg(rows=pl.col("count").sum())
     out: dict[str, float] = {}
-    for (country,), cell in cells.group_by("country"):
-        rows = cell["rows"].sum()
+    for (country,), stratum in strata.group_by("country"):
+        rows = stratum["rows"].sum()
         country_weight = countries.weights[country] if countries is not None else float(rows)
         if platforms is not None:
-            total = sum(platforms[p] for p in cell["source_platform"])
-            shares = {p: platforms[p] / total for p in cell["source_platform"]}
+            total = sum(platforms[p] for p in stratum["source_platform"])
+            shares = {p: platforms[p] / total for p in stratum["source_platform"]}
         else:
-            shares = {p: n / rows for p, n in cell.select("source_platform", "rows").iter_rows()}
+            shares = {p: n / rows for p, n in stratum.select("source_platform", "rows").iter_rows()}
         for name, share in shares.items():
             out[f"{country}|{name}"] = country_weight * share
     return out
 
 
 def _aggregate(
-    ratios: pl.DataFrame,
+    cells: pl.DataFrame,
     group: str,
     weights: GroupWeights | None,
     platform_weights: Mapping[str, float] | None,
@@ -541,51 +550,45 @@ def _aggregate(
     statistics; with country or platform weights, the weighted mixture's median and a bootstrap
     stratified by country and platform), and the countries covered, per index."""
     names = [*INDICES, *[f"adj_{name}" for name in INDICES]]
-    labels = sorted({g for g in ratios[group].to_list() if g is not None})
+    members = cells.filter(pl.col(group).is_not_null())
+    labels = sorted(members[group].unique().to_list())
     if not labels:
         return pl.DataFrame(schema={group: pl.String})
     mixed = weights is not None or platform_weights is not None
-    out: dict[str, dict[str, object]] = {label: {group: label} for label in labels}
-    members = ratios.filter(pl.col(group).is_not_null())
-    for label, frame in members.group_by(group):
-        row = out[label[0]]
-        row["profiles_with_rate"] = frame.height
-        row["countries"] = ", ".join(sorted(frame["country"].unique().to_list()))
-    for name in names:
-        usable = members.filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
-        if weights is not None:
-            usable = usable.filter(pl.col("country").is_in(list(weights.weights)))
-        covered = usable.group_by(group).agg(
-            pl.col("country").n_unique().alias("countries"), pl.len().alias("n")
-        )
-        found = {r[group]: r for r in covered.iter_rows(named=True)}
-        if not mixed:
-            stats = grouped_order_statistics(usable, group, name, (0.5,), keys=labels)
-            point = {
-                r[group]: (r["q0.5"], r["ci_low"], r["ci_high"])
-                for r in stats.iter_rows(named=True)
-            }
-        for label in labels:
-            row = out[label]
-            row[f"{name}_countries"] = found.get(label, {}).get("countries", 0)
+    out: dict[str, dict[str, object]] = {}
+    by_label = dict(members.partition_by(group, as_dict=True).items())
+    for label in labels:
+        frame = by_label[(label,)]
+        row: dict[str, object] = {
+            group: label,
+            "profiles_with_rate": int(frame["count"].sum()),
+            "countries": ", ".join(sorted(frame["country"].unique().to_list())),
+        }
+        for name in names:
+            usable = frame.filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
+            if weights is not None:
+                usable = usable.filter(pl.col("country").is_in(list(weights.weights)))
+            row[f"{name}_countries"] = usable["country"].n_unique()
             row[name] = row[f"{name}_low"] = row[f"{name}_high"] = None
-            if label not in found:
+            if usable.is_empty():
                 continue
+            values = usable[name].to_numpy().astype(np.float64)
+            counts = usable["count"].to_numpy()
             if mixed:
-                subset = usable.filter(pl.col(group) == label)
-                strata = (subset["country"] + "|" + subset["source_platform"]).to_numpy()
+                strata = (usable["country"] + "|" + usable["source_platform"]).to_numpy()
                 result = mixture_statistics(
-                    subset[name].to_numpy().astype(np.float64),
-                    strata,
-                    _strata_weights(subset, weights, platform_weights),
+                    np.repeat(values, counts),
+                    np.repeat(strata, counts),
+                    _strata_weights(usable, weights, platform_weights),
                     probabilities=(0.5,),
                     draws=draws,
                     rng=rng,
                 )
-                values = (result["q0.5"], result["ci_low"], result["ci_high"])
+                found = (result["q0.5"], result["ci_low"], result["ci_high"])
             else:
-                values = point[label]
-            row[name], row[f"{name}_low"], row[f"{name}_high"] = values
+                found = counted_median_interval(values, counts)[1:]
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = found
+        out[label] = row
     return pl.DataFrame(list(out.values()), infer_schema_length=None).sort(
         "profiles_with_rate", descending=True
     )

@@ -307,3 +307,28 @@ def bootstrap_medians(
         group = data.filter(pl.col("code") == code)["value"].to_numpy()  # pragma: no cover
         medians[code, draw] = np.median(rng.choice(group, group.size))  # pragma: no cover
     return key_series, np.asarray(sizes, dtype=np.int64), point, medians
+
+
+def counted_median_interval(
+    values: np.ndarray, counts: np.ndarray, ci_level: float = 0.95
+) -> tuple[int, float, float, float]:
+    """(n, median, ci_low, ci_high) of a sample given as distinct *values* with their *counts*
+    (any order): the same median (type 7) and order-statistic interval as
+    :func:`grouped_order_statistics` gives on the expanded sample, without expanding it."""
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    cumulative = np.cumsum(counts)
+    n = int(cumulative[-1]) if cumulative.size else 0
+    if n == 0:
+        return 0, float("nan"), float("nan"), float("nan")
+
+    def at(rank: int) -> float:  # the value of 0-based rank *rank* in the expanded sample
+        return float(values[int(np.searchsorted(cumulative, rank, side="right"))])
+
+    pos = 0.5 * (n - 1)
+    below, above = int(np.floor(pos)), int(np.ceil(pos))
+    median = at(below) + (pos - below) * (at(above) - at(below))
+    half = NormalDist().inv_cdf(0.5 + ci_level / 2) * np.sqrt(n) / 2
+    low = min(max(round(n / 2 - half), 1), n) - 1
+    high = min(max(round(1 + n / 2 + half), 1), n) - 1
+    return n, median, at(low), at(high)

@@ -68,3 +68,18 @@ def test_values_that_are_not_whole_cents_take_the_sorting_path(data):
 def test_negative_or_huge_values_fall_back_safely():
     frame = pl.DataFrame({"g": ["a"] * 4 + ["b"] * 3, "x": [-1.0, 2.0, 3.0, 4.0, 1e9, 1.0, 2.0]})
     assert grouped_order_statistics(frame, "g", "x").sort("g").equals(reference(frame))
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 11, 57, 400])
+def test_counted_median_interval_equals_the_expanded_sample(n):
+    from olmstats.order_statistics import counted_median_interval
+
+    rng = np.random.default_rng(n)
+    sample = rng.choice([5.0, 7.5, 10.0, 12.0, 15.0, 20.0, 33.3], size=n)
+    values, counts = np.unique(sample, return_counts=True)
+    shuffled = rng.permutation(values.size)
+    got = counted_median_interval(values[shuffled], counts[shuffled])
+    frame = pl.DataFrame({"g": ["a"] * n, "v": sample})
+    expected = grouped_order_statistics(frame, "g", "v", (0.5,)).row(0, named=True)
+    assert got == (n, expected["q0.5"], expected["ci_low"], expected["ci_high"])
+    assert got[1] == pytest.approx(float(np.median(sample)))
