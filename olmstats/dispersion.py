@@ -4,18 +4,26 @@ Per group (country by default) and pooled over every profile with a rate:
 
 - ``p10``, ``p50``, ``p90`` of asking rates (US$/hour; type-7 quantiles, as everywhere in
   olmstats) and ``p90_p10`` = p90 ÷ p10;
-- ``gini`` of rates: G = Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² x̄), computed from the sorted values as
-  2 Σᵢ i·x₍ᵢ₎ / (n Σ x) − (n + 1)/n (0 = everyone asks the same, → 1 = one asks everything);
-- 95% intervals for both from a bootstrap of profiles within the group (``draws`` resamples,
-  ``seed`` stated); the pooled row's bootstrap resamples within every group (stratified), so
-  group sizes stay as crawled.
+- ``gini`` of rates, the sample Gini G = Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n (n − 1) x̄) over the n(n − 1)
+  pairs of distinct profiles (the mean absolute difference estimated without bias, ÷ twice the
+  mean), computed from the sorted values as [2 Σᵢ i·x₍ᵢ₎ / (n Σ x) − (n + 1)/n] · n/(n − 1):
+  0 = everyone asks the same, 1 = one profile asks everything. The n² version runs low by a
+  factor (n − 1)/n;
+- 95% intervals for both from a percentile bootstrap of profiles within the group (``draws``
+  resamples, ``seed`` stated); the pooled row's bootstrap resamples within every group
+  (stratified), so group sizes stay as crawled. Percentile intervals of a Gini run short in small
+  samples: in lognormal simulations (log-sd 0.6) they cover the truth about 86% of the time at 30
+  profiles, 91% at 100 and 94% at 300 (``tests/test_dispersion.py``).
 
 **Between-group share** of the variance of log rates, over groups with at least ``min_count``
 profiles with a rate: between = Σ_c n_c (mean_c − mean)² ÷ Σ (x − mean)², the R² of
 ``log_rate ~ C(group)`` (η², the one-way ANOVA's between sum of squares over the total). With
 many small groups η² overstates the share (group means carry sampling noise), so the
 bias-adjusted ω² = (SS_between − (G − 1)·MS_within) ÷ (SS_total + MS_within) is given beside it;
-both with a bootstrap interval stratified by group.
+both with a bootstrap interval stratified by group. **Cite ω².** In a simulation with 20 countries
+of 20-200 profiles and a known population share of 0.285, η² averaged 0.293 and its interval
+covered the truth 83% of the time; ω² averaged 0.287 and covered 94%
+(``tests/test_dispersion.py``).
 
 Rates of zero (the store nulls them; a user's frame may not) are left out and counted: no
 logarithm, no p90/p10. Each profile counts once, at its latest observation.
@@ -61,15 +69,16 @@ class DispersionResult:
 
 
 def gini(values: Sequence[float] | np.ndarray) -> float:
-    """Gini coefficient of non-negative *values*: mean absolute difference ÷ (2 × mean), with
-    n² pairs (NaN for an empty input or a zero total)."""
+    """Sample Gini coefficient of non-negative *values*: the mean absolute difference over the
+    n(n − 1) pairs of distinct observations ÷ (2 × mean); NaN for fewer than two values or a zero
+    total. Unitless, 0 (all equal) to 1 (one value holds the whole total)."""
     x = np.sort(np.asarray(values, dtype=np.float64))
     n = x.size
     total = x.sum()
-    if n == 0 or total <= 0:
+    if n < 2 or total <= 0:
         return float("nan")
     ranks = np.arange(1, n + 1)
-    return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1) / n)
+    return float((2.0 * (ranks * x).sum() / (n * total) - (n + 1) / n) * n / (n - 1))
 
 
 def _statistics(support: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -93,7 +102,7 @@ def _statistics(support: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray
         before = cumulative - counts  # values ranked below each support value
         rank_sum = (support * (counts * before + counts * (counts + 1) / 2)).sum(axis=1)
         total = (counts * support).sum(axis=1)
-        out["gini"] = 2.0 * rank_sum / (n * total) - (n + 1) / n
+        out["gini"] = (2.0 * rank_sum / (n * total) - (n + 1) / n) * n / (n - 1)
     return out
 
 
@@ -351,11 +360,14 @@ def _notes(
     b = between.row(0, named=True)
     shown = table.filter((pl.col("level") == by) & pl.col("gini").is_not_null()).height
     notes = [
-        f"Asking rates (US$/hour) of profiles with a rate, each at its latest observation: p10, "
-        "p50, p90 (type 7), p90_p10 = p90 ÷ p10, Gini = mean absolute difference ÷ (2 × mean); "
-        f"95% intervals from {draws:,} bootstrap resamples within each {by} (seed {seed}); the "
-        f"pooled row resamples within every {by} (stratified). {by.capitalize()} cells with "
-        f"fewer than {min_count} profiles with a rate suppressed ({shown} shown).",
+        "Asking rates (US$/hour) of profiles with a rate, each at its latest observation: p10, "
+        "p50, p90 (type 7), p90_p10 = p90 ÷ p10, Gini = mean absolute difference over the "
+        "n(n − 1) pairs of distinct profiles ÷ (2 × mean); 95% percentile intervals from "
+        f"{draws:,} bootstrap resamples within each {by} (seed {seed}); the pooled row "
+        f"resamples within every {by} (stratified). {by.capitalize()} cells with fewer than "
+        f"{min_count} profiles with a rate suppressed ({shown} shown); below about 100 "
+        "profiles the Gini's interval covers less than 95% (91% at 100, 86% at 30 in "
+        "lognormal simulations).",
     ]
     if b["between_share"] is not None:
         notes.append(
@@ -365,7 +377,8 @@ def _notes(
             f"[{b['between_share_low']:.3f}, {b['between_share_high']:.3f}], the R² of "
             f"log_rate ~ C({by}); bias-adjusted ω² = {b['between_share_adjusted']:.3f} "
             f"[{b['between_share_adjusted_low']:.3f}, {b['between_share_adjusted_high']:.3f}] "
-            "(η² grows with the number of small groups)."
+            "(η² grows with the number of small groups; cite ω², whose interval covers ~94% in "
+            "simulations, η²'s ~83%)."
         )
     else:
         notes.append(

@@ -83,7 +83,8 @@ def summary(
     net_of_fees: Annotated[
         bool,
         typer.Option(
-            "--net-of-fees", help="Rates net of each platform's freelancer fee (see the notes)."
+            "--net-of-fees",
+            help="Rates net of the service fee each platform charges workers (see the notes).",
         ),
     ] = False,
 ) -> None:
