@@ -12,13 +12,31 @@ LazyFrames in, tidy DataFrames out::
     crowding = olmstats.competition.workers_per_job(profiles, jobs, by_country=True)
     indices = olmstats.relative_earnings(profiles, hours=2000).countries
     everything = olmstats.full_country_table(profiles, jobs).table
+    gradient = olmstats.rate_income_gradient(profiles).estimates  # elasticity to GDP pc
+    spread = olmstats.rate_dispersion(profiles, by="country")  # p90/p10, Gini, between share
+    net = olmstats.country_summary(profiles, jobs, net_of_fees=True)  # olmstats.net_of_fee
+    reviewed = olmstats.hiring_margin(profiles, by="country").table
 """
 
-from olmstats import competition, country_table, earnings, progression, reference
+from olmstats import (
+    competition,
+    country_table,
+    dispersion,
+    earnings,
+    fees,
+    gradients,
+    hiring,
+    progression,
+    reference,
+)
 from olmstats.country_table import full_country_table
+from olmstats.dispersion import rate_dispersion
 from olmstats.earnings import relative_earnings
 from olmstats.errors import InputError, OlmError, StoreError
 from olmstats.estimation import FeolsResult, feols
+from olmstats.fees import net_of_fee
+from olmstats.gradients import rate_income_gradient
+from olmstats.hiring import hiring_margin
 from olmstats.schema import JOBS, PROFILES
 from olmstats.store import read_runs, scan_jobs, scan_profiles
 from olmstats.summary import country_summary
@@ -36,10 +54,18 @@ __all__ = [
     "competition",
     "country_summary",
     "country_table",
+    "dispersion",
     "earnings",
+    "fees",
     "feols",
     "full_country_table",
+    "gradients",
+    "hiring",
+    "hiring_margin",
+    "net_of_fee",
     "progression",
+    "rate_dispersion",
+    "rate_income_gradient",
     "read_runs",
     "reference",
     "relative_earnings",

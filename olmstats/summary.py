@@ -142,6 +142,7 @@ def country_summary(
     platform_weights: Mapping[str, float] | None = None,
     draws: int = 2000,
     seed: int = 20261201,
+    net_of_fees: bool = False,
 ) -> pl.DataFrame:
     """One row per country (ISO alpha-2), largest supply first. See the module docstring.
 
@@ -153,8 +154,16 @@ def country_summary(
     pools platforms as a weighted mixture instead of by counting rows: rate quartiles and
     occupation shares become the mixture's, the median's interval a bootstrap stratified by
     platform with *draws* draws from *seed* (:mod:`olmstats.weights`). Counts stay counts.
+
+    *net_of_fees*: every rate statistic on rates net of each platform's freelancer fee in force
+    at the row's snapshot (:func:`olmstats.fees.net_of_fee`, the highest fee each rule allows; a
+    rate with no documented fee becomes null). A pre-step only: the table is computed as usual.
     """
     profiles = profiles_input(profiles)
+    if net_of_fees:
+        from olmstats.fees import net_of_fee
+
+        profiles = net_of_fee(profiles)
     jobs = None if jobs is None else jobs_input(jobs)
     check_min_count(min_count)
     check_window(since, until)

@@ -23,6 +23,9 @@ TABLE_COMMANDS = [
     ["competition"],
     ["earnings"],
     ["runs"],
+    ["gradient"],
+    ["dispersion"],
+    ["hiring"],
 ]
 
 
@@ -70,7 +73,18 @@ def test_plot_writes_exactly_the_named_file_in_its_format(demo_store, tmp_path):
     assert target.read_text()[:200].lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize("command", [["summary"], ["progression"], ["competition"], ["earnings"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["summary"],
+        ["progression"],
+        ["competition"],
+        ["earnings"],
+        ["gradient"],
+        ["dispersion"],
+        ["hiring"],
+    ],
+)
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_min_count_below_one_is_refused_alike(demo_store, command, value):
     result = run_olm(*command, "--store", str(demo_store), "--min-count", value)

@@ -27,7 +27,7 @@ def test_readme_python_examples_run(demo_store, tmp_path):
     panel = simulate_panel(MarketParameters(seed=4, n_profiles=3000))
     write_panel_store(panel, store, key=TEST_KEY + "-panel")
     blocks = readme_python_blocks()
-    assert len(blocks) == 4  # library, progression, competition and earnings, own data
+    assert len(blocks) == 5  # library, progression, competition and earnings, own data, gradient
     namespace: dict[str, object] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reference fallbacks are warned about; not the point
@@ -40,3 +40,11 @@ def test_readme_python_examples_run(demo_store, tmp_path):
     assert namespace["indices"]["local"].null_count() == 0  # Pakistan's and Nigeria's
     assert namespace["mine"]["country"].sort().to_list() == ["IN", "PK"]
     assert namespace["slope"]["estimate"][0] > 0
+    assert namespace["gradient"].estimates["estimator"].to_list() == [
+        "ols_hc1",
+        "two_step_bootstrap",
+        "median_noise_bootstrap",
+    ]
+    assert namespace["spread"].between["between_share"].item() > 0
+    assert namespace["net_table"].height == namespace["table"].height
+    assert namespace["reviewed"]["level"][0] == "pooled"

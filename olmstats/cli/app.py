@@ -80,6 +80,13 @@ def summary(
     index: Annotated[
         str, typer.Option(help="With --plot: nominal, intl_rate, local or platform.")
     ] = "local",
+    net_of_fees: Annotated[
+        bool,
+        typer.Option(
+            "--net-of-fees",
+            help="Rates net of the service fee each platform charges workers (see the notes).",
+        ),
+    ] = False,
 ) -> None:
     """Country table: profiles, asking rates (median, quartiles, CI), open projects, occupations.
 
@@ -101,6 +108,8 @@ def summary(
     check_plot(plot)
     if by not in ("country", "platform"):
         raise InputError(f"--by must be country or platform, got {by!r}")
+    if net_of_fees and (full or by == "platform"):
+        raise InputError("--net-of-fees goes with the country table only (not --full or --by)")
     weights = parse_weights(weight or [])
     if weights and by == "platform":
         raise InputError("--weight pools platforms: it does not go with --by platform")
@@ -139,16 +148,23 @@ def summary(
             until=window[1],
             platform_weights=weights or None,
             seed=seed,
+            net_of_fees=net_of_fees,
         )
     if table.is_empty():
         raise StoreError(f"no profiles in {store} match these filters")
     definitions = DEFINITIONS.format(min_count=min_count)
+    fee_lines: list[str] = []
+    if net_of_fees:
+        from olmstats.cli.extras import net_of_fees_notes
+
+        definitions = definitions.replace("asking US$/hour", "asking US$/hour net of fees")
+        fee_lines = net_of_fees_notes(profiles, *window)
     if weights:
         definitions = definitions.replace(
             "quartiles by linear interpolation, 95% CI of the median from order statistics",
             "quartiles and the median's 95% CI of the weighted mixture (next line)",
         )
-    notes = [definitions, pooled_note(profiles, jobs, weights, seed)]
+    notes = [definitions, *fee_lines, pooled_note(profiles, jobs, weights, seed)]
     if jobs is None:
         notes.append("No jobs in this store: open_projects is 0 everywhere.")
     notes += store_notes(store)
@@ -783,4 +799,4 @@ def occupation_list() -> None:
 
 
 # The commands in their own modules register themselves on `app`.
-from olmstats.cli import crawling, plan_commands, store_commands  # noqa: E402, F401
+from olmstats.cli import crawling, extras, plan_commands, store_commands  # noqa: E402, F401
