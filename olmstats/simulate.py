@@ -938,10 +938,11 @@ class Misspecification:
       ``exp(−hazard · tenure)``, so the longer the tenure, the more the listed are the able.
       Every career still grows by β a year; the listed cross-section climbs faster. Target of
       the method: the cross-sectional gradient among listed profiles, **not** β.
-    - **cohorts** (``cohort_effect_per_year``): log points added to the rate for each year a
-      profile registered later than the snapshot's reference (negative: later cohorts ask
-      less), linear in the registration date. Within one snapshot, cohort and tenure are the
-      same variable: the listed gradient is β − ``cohort_effect_per_year``, not β.
+    - **cohorts** (``cohort_effect_per_year``): the rate level moves by this many log points
+      per year of later registration, linear in the registration date (−0.03: each cohort
+      asks 3% less than the one a year before it), on top of tenure. Within one snapshot,
+      cohort and tenure are the same variable: the listed gradient is
+      β − ``cohort_effect_per_year``, not β.
     - **country-specific variance** (``country_sigma``): each country's error sd drawn
       uniformly from the range (e.g. 0.3 to 1.0) instead of ``MarketParameters.sigma``.
       Target: β.
@@ -1061,7 +1062,7 @@ def simulate_misspecified(
         + occupation_effect
         + slope[index] * tenure
         + p.reviews_elasticity * np.log1p(reviews)
-        - m.cohort_effect_per_year * tenure  # registered tenure years before the snapshot
+        - m.cohort_effect_per_year * tenure  # registered `tenure` years before the snapshot
         + sigma[index] * z
     )
     rate = np.round(np.exp(log_rate), 2)
