@@ -36,6 +36,7 @@ def main() -> None:
     run("bench.feols_vs_pyfixest", "--rows", "2000000", "10000000")
     run("bench.demean_chain")
     run("bench.country_table", "--store", "bench/out/store-10m")
+    run("bench.misspecification", "--replications", "500")  # the longest: about 15 minutes
 
 
 if __name__ == "__main__":

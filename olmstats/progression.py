@@ -28,7 +28,9 @@ more than 10% of the profiles, else from CRV1 and t(G − 1). MacKinnon, Nielsen
 "Cluster-robust inference: A guide to empirical practice") show CRV1 t-inference over-rejecting
 with few clusters and, at any G, when cluster sizes are very unequal; a simulated market has 57
 countries with India holding a quarter of the profiles, so the bootstrap is the rule there.
-Tables carry ``n_clusters`` and ``inference``.
+Tables carry ``n_clusters`` and ``inference``. ``rate_progression``, ``progression_effects``
+and ``rate_curve`` take ``reps=`` and ``seed=`` for the bootstrap (used only when the rule picks
+it; simulation studies ask for fewer draws, e.g. 999, which keeps α(B + 1) an integer).
 
 Cross-sections use each profile once, at its latest observation. Groups with fewer than
 ``min_count`` observations get nulls and a reason, not noise.
@@ -44,6 +46,7 @@ import polars as pl
 from olmstats.errors import InputError, OlmError
 from olmstats.estimation import FeolsResult, feols
 from olmstats.estimation.wild_bootstrap import DEFAULT_REPS, DEFAULT_SEED
+from olmstats.estimation.wild_bootstrap import check_options as check_bootstrap_options
 from olmstats.inputs import check_min_count, check_positive, lazy_frame, profiles_input
 from olmstats.order_statistics import grouped_order_statistics
 from olmstats.summary import latest_rows
@@ -169,6 +172,19 @@ def cluster_inference(clusters: pl.Series) -> dict[str, object]:
     return {"inference": "wild", "weights_type": weights}
 
 
+def _checked_bootstrap(reps: int | None, seed: int | None) -> dict[str, int]:
+    """The bootstrap options asked for (checked now, whether or not the rule will use them)."""
+    check_bootstrap_options(
+        DEFAULT_REPS if reps is None else reps, "rademacher", DEFAULT_SEED if seed is None else seed
+    )
+    return {k: v for k, v in (("reps", reps), ("seed", seed)) if v is not None}
+
+
+def _with_bootstrap(options: dict[str, object], bootstrap: dict[str, int]) -> dict[str, object]:
+    """*options* from :func:`cluster_inference`, with *bootstrap* where it picked the bootstrap."""
+    return options | bootstrap if options.get("inference") == "wild" else options
+
+
 def inference_columns(fit: FeolsResult) -> dict[str, object]:
     """``n_clusters``, ``inference`` and a short ``vcov`` label of a fitted model."""
     if fit.vcov_type != "CRV1":
@@ -204,6 +220,8 @@ def rate_progression(
     min_count: int = DEFAULT_MIN_COUNT,
     control: bool = True,
     platform_weights: Mapping[str, float] | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
 ) -> pl.DataFrame:
     """Slope of the log asking rate on experience, per group (or pooled), with uncertainty.
 
@@ -219,9 +237,13 @@ def rate_progression(
     cross-sectional gradients among listed profiles, not the growth of a career: a directory
     lists those who stayed (survivors), and tenure also marks the cohort a profile entered
     with (:func:`panel_growth` gives the within-profile estimate where the store has panels).
+
+    *reps* and *seed* are the wild cluster bootstrap's draws and seed (defaults 9,999 and 2023)
+    where ``INFERENCE_RULE`` picks the bootstrap; elsewhere they change nothing.
     """
     profiles = profiles_input(profiles, "registration_date", optional=("occupation", "reviews"))
     check_min_count(min_count)
+    bootstrap = _checked_bootstrap(reps, seed)
     exp = _experience(experience)
     group = _group(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
@@ -276,7 +298,11 @@ def rate_progression(
         if usable.height < min_count:
             row["note"] = f"suppressed: fewer than {min_count} profiles with a rate"
         else:
-            options = cluster_inference(usable["country"]) if isinstance(vcov, dict) else {}
+            options = (
+                _with_bootstrap(cluster_inference(usable["country"]), bootstrap)
+                if isinstance(vcov, dict)
+                else {}
+            )
             try:
                 fit = feols(formula, usable, vcov=vcov, weights=weights, **options)
             except OlmError as exc:
@@ -369,15 +395,20 @@ def progression_effects(
     experience: str = "tenure",
     min_count: int = DEFAULT_MIN_COUNT,
     platform_weights: Mapping[str, float] | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
 ) -> pl.DataFrame:
     """The total and the direct gradient of the rate on *experience*, side by side: one row
     per group with ``total_*`` (the other measure not held fixed) and ``direct_*`` (held
-    fixed) estimates, % and intervals, on the same profiles. See :func:`rate_progression`."""
+    fixed) estimates, % and intervals, on the same profiles. See :func:`rate_progression`
+    (also for *platform_weights*, *reps* and *seed*)."""
     options = {
         "by": by,
         "experience": experience,
         "min_count": min_count,
         "platform_weights": platform_weights,
+        "reps": reps,
+        "seed": seed,
     }
     direct = rate_progression(profiles, control=True, **options)
     total = rate_progression(profiles, control=False, **options)
@@ -406,12 +437,16 @@ def rate_curve(
     *,
     experience: str = "tenure",
     min_count: int = DEFAULT_MIN_COUNT,
+    reps: int | None = None,
+    seed: int | None = None,
 ) -> pl.DataFrame:
     """Rate differences by experience band relative to the first band (piecewise model),
-    within country and occupation, clustered by country (intervals by ``INFERENCE_RULE``); as
-    log points and %, with ``n_clusters`` and ``inference``."""
+    within country and occupation, clustered by country (intervals by ``INFERENCE_RULE``; the
+    bootstrap's *reps* and *seed* as in :func:`rate_progression`); as log points and %, with
+    ``n_clusters`` and ``inference``."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
     check_min_count(min_count)
+    bootstrap = _checked_bootstrap(reps, seed)
     exp = _experience(experience)
     data = _cross_section(profiles, bands=True).drop_nulls(["log_rate", exp.band])
     labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
@@ -426,7 +461,11 @@ def rate_curve(
         f"log_rate ~ i({exp.band}, ref={kept[0]}) + {other} | country + occupation",
         data,
         vcov={"CRV1": "country"} if clustered else "hetero",
-        **(cluster_inference(data.drop_nulls("log_rate")["country"]) if clustered else {}),
+        **(
+            _with_bootstrap(cluster_inference(data.drop_nulls("log_rate")["country"]), bootstrap)
+            if clustered
+            else {}
+        ),
     )
     inference = inference_columns(fit)
     tidy = fit.tidy().filter(pl.col("term").str.starts_with(exp.band))

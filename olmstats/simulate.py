@@ -30,6 +30,17 @@ are Freelancer-style US$ brackets converted into the employer's currency where t
 offers it (US$ per unit from WDI 2024 official rates, ``CURRENCY_USD_PER_UNIT``) and rounded to
 two significant figures. Bid counts are negative binomial with an occupation mean; the mean bid
 lies inside the budget.
+
+Misspecified markets
+--------------------
+:class:`Misspecification` departs from the profile model above in one way or several: rates
+heaped at round numbers, exits that depend on ability (survivorship), cohort effects,
+country-specific error variances and tenure slopes, and directory listings cut at
+``max_pages`` in a stated order. :func:`simulate_misspecified` draws one snapshot of such a
+market (only its store-facing columns, fast) and :func:`write_snapshot_store` writes it as a
+crawl would, recording truncated listings as such. Each field's docstring says which parameter
+the progression slope then targets; :mod:`olmstats.misspecification` measures bias and coverage
+per case through the production path.
 """
 
 from __future__ import annotations
@@ -437,6 +448,17 @@ def simulate_market(parameters: MarketParameters | None = None) -> SimulatedMark
     return SimulatedMarket(p, truth, profiles, jobs, employers, catalogue)
 
 
+def _draw_reviews(rng: np.random.Generator, tenure: np.ndarray) -> np.ndarray:
+    """Reviews at *tenure*: none without work (the chance of work rises with tenure), else
+    1 + negative binomial with a mean growing with tenure."""
+    p_work = 0.15 + 0.6 * (1.0 - np.exp(-tenure / 3.0))
+    has_work = rng.random(tenure.size) < p_work
+    mean_reviews = 4.0 * (1.0 + tenure) ** 1.3
+    dispersion = 1.2
+    extra = rng.negative_binomial(dispersion, dispersion / (dispersion + mean_reviews))
+    return np.where(has_work, 1 + extra, 0)
+
+
 def _draw_profiles(
     p: MarketParameters,
     rng: np.random.Generator,
@@ -452,12 +474,7 @@ def _draw_profiles(
     mix = [p.profile_occupation_mix[o] for o in occ_codes]
     occupation = np.asarray(occ_codes)[rng.choice(len(occ_codes), size=n, p=_normalised(mix))]
     tenure = p.max_tenure_years * rng.beta(1.2, 2.0, size=n)
-    p_work = 0.15 + 0.6 * (1.0 - np.exp(-tenure / 3.0))
-    has_work = rng.random(n) < p_work
-    mean_reviews = 4.0 * (1.0 + tenure) ** 1.3
-    dispersion = 1.2
-    extra = rng.negative_binomial(dispersion, dispersion / (dispersion + mean_reviews))
-    reviews = np.where(has_work, 1 + extra, 0)
+    reviews = _draw_reviews(rng, tenure)
     completed = reviews + rng.binomial(reviews, 0.1)
     total = completed + rng.binomial(completed + 1, 0.05)
     rating = np.where(reviews > 0, np.clip(5.0 - rng.gamma(1.0, 0.2, size=n), 1.0, 5.0), 0.0)
@@ -804,66 +821,316 @@ def write_panel_store(
     *listing_outcome* (snapshot date, country → outcome, e.g. ``"failed"`` or
     ``"truncated_by_max_pages"``) says otherwise - the crawl outcomes that decide whether a
     profile's absence is an exit."""
+    countries = sorted(panel.observations["country"].unique().to_list())  # each crawl asks all
+    for day in panel.snapshot_dates:
+        _write_snapshot(
+            store,
+            panel.observations.filter(pl.col("snapshot_date") == day),
+            day,
+            key=key,
+            source="olmstats.simulate.write_panel_store",
+            data_origin=f"simulated panel (olmstats.simulate, seed {panel.market.seed})",
+            outcomes={
+                country: listing_outcome(day, country) if listing_outcome else "read_to_end"
+                for country in countries
+            },
+        )
+
+
+def _write_snapshot(
+    store: str | object,
+    observed: pl.DataFrame,
+    day: date,
+    *,
+    key: str,
+    source: str,
+    data_origin: str,
+    outcomes: dict[str, str],
+) -> None:
+    """One simulated run: *observed* (native_id, country, occupation, registration_time,
+    reviews, hourly_rate_usd) as profile rows of snapshot *day*, and one directory listing per
+    country of *outcomes* (country → crawl outcome) in its run record."""
     from olmstats.pseudonym import USER, Pseudonymiser
     from olmstats.schema import PROFILES
     from olmstats.store import write_frame
     from olmstats.store.runs import importing
 
     pseudonymise = Pseudonymiser(key)
-    countries = sorted(panel.observations["country"].unique().to_list())  # each crawl asks all
-    for day in panel.snapshot_dates:
-        wave = panel.observations.filter(pl.col("snapshot_date") == day)
-        frame = wave.select(
-            profile_id=pl.col("native_id").map_elements(
-                lambda n: pseudonymise("freelancer", USER, n), return_dtype=pl.String
-            ),
-            country="country",
-            registration_date=pl.from_epoch("registration_time", time_unit="s").dt.date(),
-            hourly_rate="hourly_rate_usd",
-            hourly_rate_currency=pl.lit("USD"),
-            hourly_rate_usd="hourly_rate_usd",
-            fx_usd_per_unit=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(1.0),
-            fx_source=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(pl.lit("identity")),
-            reviews="reviews",
-            jobs_completed="reviews",
-            jobs_total="reviews",
-            rating=pl.when(pl.col("reviews") > 0).then(4.8),
-            completion_rate=pl.when(pl.col("reviews") > 0).then(1.0),
-            on_time=pl.lit(None, pl.Float64),
-            on_budget=pl.lit(None, pl.Float64),
-            earnings_score=pl.lit(None, pl.Float64),
-            skill_ids=pl.lit([], pl.List(pl.String)),
-            skills=pl.lit([], pl.List(pl.String)),
-            occupation="occupation",
-            query_country="country",
-            query_skill=pl.lit(None, pl.String),
-            extras=pl.lit([], PROFILES.polars_schema["extras"]),
-            observed_at=pl.lit(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
-            run_id=pl.lit(f"simulated-{day}"),
+    run_id = f"simulated-{day}"
+    frame = observed.select(
+        profile_id=pl.col("native_id").map_elements(
+            lambda n: pseudonymise("freelancer", USER, n), return_dtype=pl.String
+        ),
+        country="country",
+        registration_date=pl.from_epoch("registration_time", time_unit="s").dt.date(),
+        hourly_rate="hourly_rate_usd",
+        hourly_rate_currency=pl.lit("USD"),
+        hourly_rate_usd="hourly_rate_usd",
+        fx_usd_per_unit=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(1.0),
+        fx_source=pl.when(pl.col("hourly_rate_usd").is_not_null()).then(pl.lit("identity")),
+        reviews="reviews",
+        jobs_completed="reviews",
+        jobs_total="reviews",
+        rating=pl.when(pl.col("reviews") > 0).then(4.8),
+        completion_rate=pl.when(pl.col("reviews") > 0).then(1.0),
+        on_time=pl.lit(None, pl.Float64),
+        on_budget=pl.lit(None, pl.Float64),
+        earnings_score=pl.lit(None, pl.Float64),
+        skill_ids=pl.lit([], pl.List(pl.String)),
+        skills=pl.lit([], pl.List(pl.String)),
+        occupation="occupation",
+        query_country="country",
+        query_skill=pl.lit(None, pl.String),
+        extras=pl.lit([], PROFILES.polars_schema["extras"]),
+        observed_at=pl.lit(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
+        run_id=pl.lit(run_id),
+    )
+    listings = [
+        {"listing": f"country={country}", "country": country, "skill": None, "outcome": outcome}
+        for country, outcome in sorted(outcomes.items())
+    ]
+    with importing(
+        store,
+        run_id,
+        source=source,
+        data_origin=data_origin,
+        snapshot_date=day.isoformat(),
+        platform="freelancer",
+        listings=listings,
+    ) as items:
+        write_frame(store, PROFILES, frame, platform="freelancer", snapshot_date=day, run_id=run_id)
+        items["profiles"] = frame.height
+
+
+# -- misspecified markets: one snapshot that the estimator's model does not describe ----------
+
+#: Round asking rates (US$ an hour) that heaped rates move to: whole dollars to $3, then steps
+#: of $5 to $50, $10 to $100, $25 to $200, $50 to $500, $100 to $1,000.
+ROUND_RATES_USD: tuple[float, ...] = tuple(
+    float(v)
+    for v in (
+        *range(1, 4),
+        *range(5, 50, 5),
+        *range(50, 100, 10),
+        *range(100, 200, 25),
+        *range(200, 500, 50),
+        *range(500, 1001, 100),
+    )
+)
+LISTING_ORDERS = ("reviews", "rate")
+
+
+@dataclass(frozen=True)
+class Misspecification:
+    """Ways a market can differ from the rate model that ``rate_progression`` fits.
+
+    The default (every field off) is the correct model: the profiles of
+    :func:`simulate_market` (same distributions, not the same draws), all listed. Each field
+    departs from it in one way; combine them freely. What each does, and the parameter the
+    progression slope is then claimed (or not) to estimate:
+
+    - **heaping** (``heaped_share``): that share of rates is moved to the nearest round number
+      of ``heap_points`` (in dollars: $7 → $5, $8 → $10). Target: still the tenure elasticity
+      ``MarketParameters.tenure_elasticity`` (β); heaping is error in the outcome.
+    - **survivorship** (``exit_hazard``, ``exit_ability``): before the snapshot a profile
+      leaves at a yearly hazard ``exit_hazard · exp(−exit_ability · z)``, z its ability (its
+      persistent rate effect, the rate equation's error, in sd units): listed with probability
+      ``exp(−hazard · tenure)``, so the longer the tenure, the more the listed are the able.
+      Every career still grows by β a year; the listed cross-section climbs faster. Target of
+      the method: the cross-sectional gradient among listed profiles, **not** β.
+    - **cohorts** (``cohort_effect_per_year``): the rate level moves by this many log points
+      per year of later registration, linear in the registration date (−0.03: each cohort
+      asks 3% less than the one a year before it), on top of tenure. Within one snapshot,
+      cohort and tenure are the same variable: the listed gradient is
+      β − ``cohort_effect_per_year``, not β.
+    - **country-specific variance** (``country_sigma``): each country's error sd drawn
+      uniformly from the range (e.g. 0.3 to 1.0) instead of ``MarketParameters.sigma``.
+      Target: β.
+    - **country-specific slopes** (``country_slope_sd``): each country's tenure elasticity is
+      β plus a normal draw with this sd. Target: β, the mean over countries (one market's
+      profile-weighted mean of its countries' slopes differs from it by chance, which
+      clustering by country is meant to cover).
+    - **truncation by max_pages** (``max_pages``, ``page_size``, ``listing_order``): each
+      country's directory listing is ordered by ``listing_order`` and only its first
+      ``max_pages × page_size`` profiles are kept (the run records the listing as
+      ``truncated_by_max_pages``). Freelancer documents no default order for its directory;
+      its site ranks by "relevance", which rewards reputation, so ``"reviews"`` (most reviews
+      first, ties in random order) is the plausible default; ``"rate"`` (highest rate first,
+      no rate last) stands for any order that involves the rate (e.g. earnings). Ordered by
+      reviews, a regressor of the model, the direct gradient's target is still β; ordered by
+      rate, the kept profiles are selected on the outcome and the slope shrinks towards zero.
+    """
+
+    heaped_share: float = 0.0
+    heap_points: tuple[float, ...] = ROUND_RATES_USD
+    exit_hazard: float = 0.0  # yearly, for a profile of average ability
+    exit_ability: float = 0.0  # the hazard falls by exp(-exit_ability) per sd of ability
+    cohort_effect_per_year: float = 0.0  # log points per year of later registration
+    country_sigma: tuple[float, float] | None = None  # (low, high) of the per-country error sd
+    country_slope_sd: float = 0.0  # sd of the per-country tenure elasticity around β
+    max_pages: int | None = None  # pages kept per country listing (None: read to the end)
+    page_size: int = 100  # profiles per page (Freelancer's largest `limit`)
+    listing_order: str = "reviews"  # order of a truncated listing: "reviews" or "rate"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.heaped_share <= 1.0:
+            raise ValueError("heaped_share must be between 0 and 1")
+        if self.exit_hazard < 0:
+            raise ValueError("exit_hazard must not be negative")
+        if (
+            self.country_sigma is not None
+            and not 0 < self.country_sigma[0] <= self.country_sigma[1]
+        ):
+            raise ValueError("country_sigma must be (low, high) with 0 < low <= high")
+        if self.country_slope_sd < 0:
+            raise ValueError("country_slope_sd must not be negative")
+        if (self.max_pages is not None and self.max_pages < 1) or self.page_size < 1:
+            raise ValueError("max_pages and page_size must be at least 1")
+        if self.listing_order not in LISTING_ORDERS:
+            raise ValueError(f"listing_order must be one of {', '.join(LISTING_ORDERS)}")
+
+    def with_(self, **changes: object) -> Misspecification:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MisspecifiedMarket:
+    """The profiles one snapshot lists (and a crawl keeps) of a misspecified market.
+
+    ``profiles`` holds the listed profiles with the store's inputs (native_id, country,
+    occupation, registration_time, reviews, hourly_rate_usd) and their true ``tenure_years``
+    and ``ability`` (standardised rate error); ``registered`` counts the profiles drawn before
+    exits and truncation; ``listing_outcomes`` is each country listing's crawl outcome.
+    """
+
+    parameters: MarketParameters
+    misspecification: Misspecification
+    profiles: pl.DataFrame
+    registered: int
+    listing_outcomes: dict[str, str]
+    country_sigma: dict[str, float]
+    country_slopes: dict[str, float]
+
+    @property
+    def career_elasticity(self) -> float:
+        """β: how much one career's log rate grows a year of tenure at equal reviews (the
+        mean over countries where slopes differ by country)."""
+        return self.parameters.tenure_elasticity
+
+    @property
+    def snapshot_date(self) -> date:
+        return self.parameters.as_of.date()
+
+
+def simulate_misspecified(
+    parameters: MarketParameters | None = None, misspecification: Misspecification | None = None
+) -> MisspecifiedMarket:
+    """Draw one snapshot of a market that departs from the rate model by *misspecification*.
+
+    ``parameters.n_profiles`` profiles register (countries, occupations, tenure and reviews as
+    in :func:`simulate_market`); their log rate is ``intercept + country + occupation +
+    slope[c]·tenure + reviews_elasticity·log1p(reviews) + cohort + sigma[c]·z``; then exits,
+    heaping and truncation as the misspecification says. Every random draw is made whatever
+    the misspecification, in the same order, so markets with the same seed share their
+    profiles and errors and differ only where their misspecification does. Deterministic.
+    """
+    p = parameters or MarketParameters()
+    m = misspecification or Misspecification()
+    rng = np.random.default_rng(p.seed)
+    codes = [c.iso2 for c in p.countries]
+    n = p.n_profiles
+    index = rng.choice(len(codes), size=n, p=_normalised([c.supply_weight for c in p.countries]))
+    country = np.asarray(codes)[index]
+    occ_codes = list(occupations())
+    mix = [p.profile_occupation_mix[o] for o in occ_codes]
+    occupation = np.asarray(occ_codes)[rng.choice(len(occ_codes), size=n, p=_normalised(mix))]
+    tenure = p.max_tenure_years * rng.beta(1.2, 2.0, size=n)
+    reviews = _draw_reviews(rng, tenure)
+    z = rng.standard_normal(n)  # ability: the persistent rate effect, in sd units
+    sigma_draw = rng.random(len(codes))
+    slope_draw = rng.standard_normal(len(codes))
+    heap_draw, missing_draw, exit_draw, tie_draw = rng.random((4, n))
+
+    low, high = m.country_sigma or (p.sigma, p.sigma)
+    sigma = low + (high - low) * sigma_draw
+    slope = p.tenure_elasticity + m.country_slope_sd * slope_draw
+    effects = np.asarray([c.rate_effect for c in p.countries])
+    occupation_effect = np.asarray([p.occupation_effects[o] for o in occupation])
+    log_rate = (
+        p.intercept
+        + effects[index]
+        + occupation_effect
+        + slope[index] * tenure
+        + p.reviews_elasticity * np.log1p(reviews)
+        - m.cohort_effect_per_year * tenure  # registered `tenure` years before the snapshot
+        + sigma[index] * z
+    )
+    rate = np.round(np.exp(log_rate), 2)
+    if m.heaped_share:
+        points = np.asarray(sorted(m.heap_points), float)
+        upper = np.clip(np.searchsorted(points, rate), 1, points.size - 1)
+        nearest = np.where(
+            rate - points[upper - 1] <= points[upper] - rate, points[upper - 1], points[upper]
         )
-        run_id = f"simulated-{day}"
-        listings = [
-            {
-                "listing": f"country={country}",
-                "country": country,
-                "skill": None,
-                "outcome": listing_outcome(day, country) if listing_outcome else "read_to_end",
-            }
-            for country in countries
-        ]
-        with importing(
-            store,
-            run_id,
-            source="olmstats.simulate.write_panel_store",
-            data_origin=f"simulated panel (olmstats.simulate, seed {panel.market.seed})",
-            snapshot_date=day.isoformat(),
-            platform="freelancer",
-            listings=listings,
-        ) as items:
-            write_frame(
-                store, PROFILES, frame, platform="freelancer", snapshot_date=day, run_id=run_id
-            )
-            items["profiles"] = frame.height
+        nearest = np.where(rate >= points[-1], points[-1], nearest)
+        rate = np.where(heap_draw < m.heaped_share, nearest, rate)
+    rate = np.where(missing_draw < p.rate_missing_share, np.nan, rate)
+
+    hazard = m.exit_hazard * np.exp(-m.exit_ability * z)
+    listed = exit_draw < np.exp(-hazard * tenure)
+    outcomes = dict.fromkeys(sorted(set(codes)), "read_to_end")
+    if m.max_pages is not None:
+        cap = m.max_pages * m.page_size
+        key = reviews.astype(float) if m.listing_order == "reviews" else np.nan_to_num(rate, nan=-1)
+        # each country's listing in its order (largest first, ties in random order)
+        order = np.lexsort((tie_draw, -key, index))
+        order = order[listed[order]]
+        kept = np.zeros(n, dtype=bool)
+        for i, code in enumerate(codes):
+            in_listing = order[index[order] == i]
+            kept[in_listing[:cap]] = True
+            if in_listing.size > cap:
+                outcomes[code] = "truncated_by_max_pages"
+        listed &= kept
+
+    registered = np.floor(p.as_of.timestamp() - tenure * 365.25 * 86_400).astype(np.int64)
+    profiles = pl.DataFrame(
+        {
+            "native_id": np.arange(1_000_001, 1_000_001 + n, dtype=np.int64),
+            "country": country,
+            "occupation": occupation,
+            "tenure_years": tenure,
+            "registration_time": registered,
+            "reviews": reviews.astype(np.int64),
+            "hourly_rate_usd": rate,
+            "ability": z,
+        }
+    ).filter(pl.Series(listed))
+    return MisspecifiedMarket(
+        parameters=p,
+        misspecification=m,
+        profiles=profiles.with_columns(pl.col("hourly_rate_usd").fill_nan(None)),
+        registered=n,
+        listing_outcomes=outcomes,
+        country_sigma=dict(zip(codes, sigma.tolist(), strict=True)),
+        country_slopes=dict(zip(codes, slope.tolist(), strict=True)),
+    )
+
+
+def write_snapshot_store(market: MisspecifiedMarket, store: str | object, *, key: str) -> None:
+    """Write *market*'s listed profiles to *store* as one crawl of one snapshot would
+    (pseudonymised with *key*; ability and true tenure never enter the store), with each
+    country listing's outcome in the run record."""
+    _write_snapshot(
+        store,
+        market.profiles,
+        market.snapshot_date,
+        key=key,
+        source="olmstats.simulate.write_snapshot_store",
+        data_origin=f"simulated misspecified market (olmstats.simulate, seed "
+        f"{market.parameters.seed})",
+        outcomes=market.listing_outcomes,
+    )
 
 
 def firm_chain(workers: int = 5_000, firms: int = 200, seed: int = 0) -> dict[str, np.ndarray]:

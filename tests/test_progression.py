@@ -74,6 +74,40 @@ def test_pooled_interval_is_feols_wild_bootstrap_and_differs_from_crv1_t(cross_s
     )
 
 
+def test_bootstrap_draws_and_seed_pass_through_to_the_rule(cross_section):
+    """``reps=``/``seed=`` reach feols where the rule picks the bootstrap (simulation studies
+    ask for fewer draws); bad values are refused even where the bootstrap is not used."""
+    store, _ = cross_section
+    profiles = scan_profiles(store)
+    row = progression.rate_progression(profiles, reps=999, seed=7).row(0, named=True)
+    assert row["inference"] == "wild bootstrap (WCR)"
+    assert "WCR bootstrap, 999 Rademacher draws" in row["vcov"]
+    data = progression.prepare(profiles).collect().drop_nulls(["log_rate", "log2_reviews"])
+    wild = feols(
+        "log_rate ~ tenure_years + log2_reviews | country + occupation",
+        data,
+        vcov={"CRV1": "country"},
+        inference="wild",
+        reps=999,
+        seed=7,
+    ).tidy()
+    assert (row["conf_low"], row["conf_high"]) == (wild["conf_low"][0], wild["conf_high"][0])
+    effects = progression.progression_effects(profiles, reps=999, seed=7).row(0, named=True)
+    assert (effects["direct_conf_low"], effects["direct_conf_high"]) == (
+        row["conf_low"],
+        row["conf_high"],
+    )
+    assert "999 Rademacher draws" in effects["vcov"]
+    curve = progression.rate_curve(profiles, reps=999, seed=7)
+    assert curve["inference"][0] == "wild bootstrap (WCR)"
+    with pytest.raises(InputError, match="reps"):
+        progression.rate_progression(profiles, reps=10)
+    with pytest.raises(InputError, match="seed"):
+        progression.rate_progression(profiles, by="country", seed=-1)  # no bootstrap there
+    with pytest.raises(InputError, match="reps"):
+        progression.rate_curve(profiles, reps=98)
+
+
 @pytest.mark.parametrize(
     ("sizes", "expected"),
     [
