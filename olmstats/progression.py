@@ -384,7 +384,8 @@ def _country_slopes(
 SURVIVORSHIP_CAVEAT = (
     "Cross-sectional gradients among listed profiles, not careers: a directory lists those who "
     "stayed (survivors), and tenure also marks the cohort a profile entered with; where the "
-    "store holds several snapshots, --view panel gives the within-profile growth."
+    "store holds the same profiles at several snapshots, olm progression shows the "
+    "within-profile growth per year (profile fixed effects, panel_growth) beside them."
 )
 
 

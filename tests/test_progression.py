@@ -320,6 +320,13 @@ def test_cli_progression_views_and_plot(panel_store, tmp_path):
     assert "WCR bootstrap" in pooled and "wild cluster restricted bootstrap" in pooled
     curve = run_olm("progression", "-s", str(store), "--view", "curve", check=True).stdout
     assert "clusters; intervals: wild bootstrap (WCR)" in curve
+    beside = run_olm("progression", "-s", str(store), "--format", "csv", check=True).stdout
+    row = pl.read_csv(io.StringIO(beside)).row(0, named=True)
+    within = progression.panel_growth(scan_profiles(store)).row(0, named=True)
+    assert row["within_percent"] == pytest.approx(within["percent_per_year"], rel=1e-9)
+    assert row["total_percent"] is not None and row["direct_percent"] is not None
+    text = run_olm("progression", "-s", str(store), check=True).stdout
+    assert "within-profile (95% CI)" in text
     panel = run_olm("progression", "-s", str(store), "--view", "panel", check=True).stdout
     assert "within-profile growth per year" in panel
     assert "unverified: absent, but that listing was not read to its end" in panel

@@ -396,6 +396,7 @@ def progression(
                 platform_weights=weights,
             )
             other = "reviews" if exp.name == "tenure" else "tenure"
+            table = _with_within_profile(table, profiles, by, exp.name, min_count, store)
             formatter, about = (
                 display.effects,
                 (
@@ -588,6 +589,35 @@ def competition(
         numeric=set(table.columns)
         - {"occupation", "country", "budget_band", "employer_country", "posted_on"},
     )
+
+
+def _with_within_profile(
+    table: pl.DataFrame,
+    profiles: pl.LazyFrame,
+    by: str | None,
+    experience: str,
+    min_count: int,
+    store: Path,
+) -> pl.DataFrame:
+    """Beside the cross-sectional tenure gradients, the within-profile growth per year where the
+    store holds the same profiles at two snapshots or more (null columns otherwise)."""
+    from olmstats import progression as prog
+    from olmstats.store import listing_outcomes
+
+    columns = ["within_percent", "within_percent_low", "within_percent_high"]
+    snapshots = profiles.select(pl.col("snapshot_date").n_unique()).collect().item()
+    if experience != "tenure" or snapshots < 2:
+        return table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in columns)
+    key = table.columns[0]
+    within = prog.panel_growth(
+        profiles, by=by, min_count=min_count, listings=listing_outcomes(store)
+    ).select(
+        pl.col(key),
+        within_percent="percent_per_year",
+        within_percent_low="percent_low",
+        within_percent_high="percent_high",
+    )
+    return table.join(within, on=key, how="left", maintain_order="left")
 
 
 def _weighted_slopes_note(profiles: pl.LazyFrame, weights: dict[str, float] | None) -> str:

@@ -69,6 +69,15 @@ def effects(table: pl.DataFrame) -> pl.DataFrame:
         with_interval("direct_percent", "direct_percent_low", "direct_percent_high", percent).alias(
             "direct (95% CI)"
         ),
+        *(
+            [
+                with_interval(
+                    "within_percent", "within_percent_low", "within_percent_high", percent
+                ).alias("within-profile (95% CI)")
+            ]
+            if "within_percent" in table.columns and table["within_percent"].is_not_null().any()
+            else []
+        ),
         pl.col("unit"),
         pl.coalesce(pl.col("note"), pl.col("vcov")).alias("standard errors / note"),
     )
