@@ -57,7 +57,7 @@ from scipy import stats
 from olmstats import countries as country_table
 from olmstats import reference
 from olmstats.errors import InputError
-from olmstats.inputs import check_min_count, check_window, profiles_input
+from olmstats.inputs import check_bootstrap, check_min_count, check_window, profiles_input
 from olmstats.order_statistics import bootstrap_medians, grouped_order_statistics
 from olmstats.summary import materialise_latest, snapshot_window
 
@@ -181,10 +181,7 @@ def rate_income_gradient(
     profiles = profiles_input(profiles)
     check_min_count(min_count)
     check_window(since, until)
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 100:
-        raise InputError(f"draws must be a whole number of at least 100, got {draws!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError(f"seed must be a whole number, got {seed!r}")
+    check_bootstrap(draws, seed)
     people = materialise_latest(
         snapshot_window(profiles, since, until),
         "profile_id",

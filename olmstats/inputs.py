@@ -270,6 +270,15 @@ def check_min_count(value: object, name: str = "min_count") -> int:
     return value
 
 
+def check_bootstrap(draws: object, seed: object, minimum: int = 100) -> None:
+    """InputError unless *draws* is a whole number of at least *minimum* and *seed* a whole
+    number (the two settings every bootstrap states)."""
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < minimum:
+        raise InputError(f"draws must be a whole number of at least {minimum}, got {draws!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InputError(f"seed must be a whole number, got {seed!r}")
+
+
 def check_positive(value: object, name: str) -> float:
     """*value* if it is a finite number above zero (hours a year, say)."""
     if (
