@@ -108,13 +108,13 @@ def _latest(profiles: pl.LazyFrame) -> pl.LazyFrame:
     return latest_rows(profiles, "profile_id")
 
 
-def _experience(name: str) -> Experience:
+def experience_measure(name: str) -> Experience:
     if name not in EXPERIENCES:
         raise InputError(f"experience must be one of {', '.join(EXPERIENCES)}, got {name!r}")
     return EXPERIENCES[name]
 
 
-def _group(by: str | Sequence[str] | None) -> str | None:
+def grouping(by: str | Sequence[str] | None) -> str | None:
     if by is None:
         return None
     column = by if isinstance(by, str) else (by[0] if len(by) == 1 else None)
@@ -244,8 +244,8 @@ def rate_progression(
     profiles = profiles_input(profiles, "registration_date", optional=("occupation", "reviews"))
     check_min_count(min_count)
     bootstrap = _checked_bootstrap(reps, seed)
-    exp = _experience(experience)
-    group = _group(by)
+    exp = experience_measure(experience)
+    group = grouping(by)
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
     controls = [other] if control else []
     measure = "reviews" if exp.name == "tenure" else "registration_date"
@@ -448,7 +448,7 @@ def rate_curve(
     profiles = profiles_input(profiles, "registration_date", "reviews")
     check_min_count(min_count)
     bootstrap = _checked_bootstrap(reps, seed)
-    exp = _experience(experience)
+    exp = experience_measure(experience)
     data = _cross_section(profiles, bands=True).drop_nulls(["log_rate", exp.band])
     labels = TENURE_LABELS if exp.name == "tenure" else REVIEW_LABELS
     other = EXPERIENCES["reviews" if exp.name == "tenure" else "tenure"].variable
@@ -520,8 +520,8 @@ def rate_quantiles(
     median's 95% interval; cells with fewer than *min_count* rates are null."""
     profiles = profiles_input(profiles, "registration_date", "reviews")
     check_min_count(min_count)
-    exp = _experience(experience)
-    group = _group(by)
+    exp = experience_measure(experience)
+    group = grouping(by)
     data = with_experience(_latest(profiles)).drop_nulls([exp.band])
     key = pl.lit("all") if group is None else pl.col(group)
     data = data.with_columns(_cell=pl.concat_str([key, pl.col(exp.band)], separator="\t"))
@@ -574,7 +574,7 @@ def panel_growth(
     """
     profiles = profiles_input(profiles, "registration_date", "reviews", optional=PANEL_OPTIONAL)
     check_min_count(min_count)
-    group = _group(by)
+    group = grouping(by)
     data = with_experience(profiles).select(*PANEL_KEYS, "tenure_years", "log_rate").collect()
     if data["snapshot_date"].n_unique() < 2:
         raise InputError("panel growth needs at least two snapshots of the same profiles")
@@ -820,7 +820,7 @@ def trajectory_shares(
     or absent without a verified exit) and the ``window_months`` used."""
     check_min_count(min_count)
     trajectories = lazy_frame(trajectories, "trajectories").collect()
-    group = _group(by)
+    group = grouping(by)
     key = [group] if group else []
     classified = pl.col("trajectory").is_not_null()
     counted = trajectories.group_by(key or pl.lit("all").alias("group")).agg(

@@ -26,7 +26,7 @@ from olmstats.cli.options import (
     resolve_store,
     split_values,
 )
-from olmstats.cli.render import Format
+from olmstats.cli.render import Format, working_status
 from olmstats.errors import InputError, StoreError
 
 app = typer.Typer(
@@ -137,7 +137,7 @@ def summary(
         )
         return
     jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
-    with _status(fmt, "Computing the country summary…"):
+    with working_status(fmt, "Computing the country summary…"):
         table = country_summary(
             profiles,
             jobs,
@@ -276,7 +276,7 @@ def _full_summary(
     from olmstats.summary import DEFINITIONS
 
     jobs = scan_jobs(store, platforms=chosen, missing_ok=True)
-    with warnings.catch_warnings(), _status(fmt, "Computing the full country table…"):
+    with warnings.catch_warnings(), working_status(fmt, "Computing the full country table…"):
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         result = full_country_table(
             profiles,
@@ -321,17 +321,6 @@ def _full_summary(
             note=_first_simulated(provenance),
         )
         _stderr(f"plot written to {plot}")
-
-
-def _status(fmt: Format, message: str):
-    """A spinner on stderr for the terminal table; nothing for machine formats."""
-    import contextlib
-
-    if fmt is not Format.table or not sys.stderr.isatty():
-        return contextlib.nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(message)
 
 
 # -- progression -------------------------------------------------------------------------------
@@ -379,14 +368,14 @@ def progression(
     if weights and view is not View.slopes:
         raise InputError("--weight goes with --view slopes (the weighted least-squares slopes)")
 
-    exp = prog._experience(experience)
-    prog._group(by)
+    exp = prog.experience_measure(experience)
+    prog.grouping(by)
     check_output(output, fmt)
     check_plot(plot)
     store = resolve_store(store)
     profiles = scan_profiles(store, platforms=split_values(platform) or None)
     group_label = by or "group"
-    with _status(fmt, "Estimating…"):
+    with working_status(fmt, "Estimating…"):
         if view is View.slopes:
             table = prog.progression_effects(
                 profiles,
@@ -693,7 +682,7 @@ def earnings(
     platform_weights = parse_weights(weight or []) or None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
-        with _status(fmt, "Computing indices and intervals…"):
+        with working_status(fmt, "Computing indices and intervals…"):
             profiles = scan_profiles(store, platforms=split_values(platform) or None)
             result = relative_earnings(
                 profiles,

@@ -11,7 +11,7 @@ import polars as pl
 import typer
 
 from olmstats.cli import display
-from olmstats.cli.app import _status, app, pooled_note
+from olmstats.cli.app import app, pooled_note
 from olmstats.cli.options import (
     FormatOption,
     OutputOption,
@@ -23,7 +23,7 @@ from olmstats.cli.options import (
     resolve_store,
     split_values,
 )
-from olmstats.cli.render import Format, render_table
+from olmstats.cli.render import Format, render_table, working_status
 from olmstats.errors import StoreError
 
 SinceOption = Annotated[str | None, typer.Option(help="First snapshot date (YYYY-MM-DD).")]
@@ -121,7 +121,7 @@ def gradient(
     window = (parse_date(since, "--since"), parse_date(until, "--until"))
     store = resolve_store(store)
     profiles = scan_profiles(store, platforms=split_values(platform) or None)
-    with warnings.catch_warnings(), _status(fmt, "Fitting the income gradient…"):
+    with warnings.catch_warnings(), working_status(fmt, "Fitting the income gradient…"):
         warnings.simplefilter("ignore", ReferenceDataWarning)  # they are in result.notes
         result = rate_income_gradient(
             profiles,
@@ -225,7 +225,7 @@ def dispersion(
     window = (parse_date(since, "--since"), parse_date(until, "--until"))
     store = resolve_store(store)
     profiles = scan_profiles(store, platforms=split_values(platform) or None)
-    with _status(fmt, "Bootstrapping dispersion…"):
+    with working_status(fmt, "Bootstrapping dispersion…"):
         result = rate_dispersion(
             profiles,
             by=by.value,

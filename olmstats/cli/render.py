@@ -179,3 +179,14 @@ def _rich_table(shown: pl.DataFrame, title: str, notes: list[str], numeric: set[
     for note in notes:
         console.print(note, style="dim", soft_wrap=True)
     return buffer.getvalue()
+
+
+def working_status(fmt: Format, message: str):
+    """A spinner on stderr for the terminal table; nothing for machine formats."""
+    import contextlib
+
+    if fmt is not Format.table or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
