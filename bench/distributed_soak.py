@@ -49,14 +49,17 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def crawl(url: str, store: Path, settings: dict[str, str], extra: list[str]) -> subprocess.Popen:
+def crawl(
+    url: str, store: Path, settings: dict[str, str], extra: list[str], stderr=subprocess.PIPE
+) -> subprocess.Popen:
+    """``olm crawl freelancer_profiles`` of every demo country against *url*, started."""
     args = [sys.executable, "-m", "olmstats.cli", "crawl", "freelancer_profiles"]
     args += ["--country", ",".join(c.iso2 for c in DEFAULT_COUNTRIES), "--store", str(store)]
     args += ["--base-url", url + "/api", "--no-progress"]
     for name, value in settings.items():
         args += ["--set", f"{name}={value}"]
     env = {**os.environ, "OLM_PSEUDONYM_KEY": KEY}
-    return subprocess.Popen([*args, *extra], env=env, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([*args, *extra], env=env, stderr=stderr, text=True)
 
 
 def measure(server: ReplayServer, store: Path, processes: list[subprocess.Popen]) -> dict:

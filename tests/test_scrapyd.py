@@ -225,3 +225,87 @@ def test_a_plan_runs_on_scrapyd_one_crawl_per_platform_at_a_time(
     )
     assert wrong.returncode == 2 and "answered 401" in wrong.stderr
     assert wrong.stderr.count("\n") == 1
+
+
+def slow_crawl_settings(store: Path, server: ReplayServer) -> dict[str, object]:
+    """A crawl of the replay that takes minutes: pages of 2 profiles, one a second."""
+    return {
+        "OLM_STORE": str(store),
+        "FREELANCER_BASE_URL": f"{server.url}/api",
+        "FREELANCER_PAGE_SIZE": 2,
+        "DOWNLOAD_DELAY": 1,
+        "AUTOTHROTTLE_ENABLED": False,
+    }
+
+
+def scrapyd_job_records(store: Path) -> dict[str, dict]:
+    records = (json.loads(p.read_text()) for p in (store / "runs").glob("*.json"))
+    return {r["scrapyd_job"]: r for r in records if r.get("scrapyd_job")}
+
+
+def test_a_plan_past_its_timeout_cancels_its_crawl_on_scrapyd(deployed, tmp_path, replay):
+    from olmstats.errors import InputError
+    from olmstats.plans import Crawl
+    from olmstats.scrapyd import ScrapydClient
+
+    store, client = tmp_path / "store", ScrapydClient(deployed.url, USER, PASSWORD)
+    crawl = Crawl("freelancer_profiles", "freelancer", {"countries": "PK,IN"})
+    with ReplayServer(replay) as server:
+        with pytest.raises(InputError, match=r"ran past 0.003 h: cancelled"):
+            client.run_chains(
+                [[crawl]], slow_crawl_settings(store, server), store, timeout_hours=0.003
+            )  # 10.8 s
+        (job,) = scrapyd_job_records(store)  # it had started: a record names its job
+        for _ in range(300):  # cancelled: scrapyd stops it and lists it as finished
+            states = client.jobs()
+            if job in states["finished"]:
+                break
+            time.sleep(0.2)
+    assert job in states["finished"] and job not in states["running"] | states["pending"]
+    record = scrapyd_job_records(store)[job]
+    assert record["status"] == "incomplete", record  # cut short, and it says so
+    assert record["finished_at"]
+
+
+def test_a_job_lost_in_a_restart_of_scrapyd_is_reported_failed(deployed, tmp_path, replay):
+    """A job scrapyd no longer lists anywhere (here: scrapyd and its crawl killed, scrapyd
+    started again) ends the plan's wait after VANISHED_POLLS polls; its outcome is read from
+    the record it left, which still says running: failed, never complete. Runs last: it
+    restarts the module's scrapyd."""
+    import threading
+
+    from olmstats.plans import Crawl
+    from olmstats.scrapyd import VANISHED_POLLS, ScrapydClient
+
+    store, client = tmp_path / "store", ScrapydClient(deployed.url, USER, PASSWORD)
+    crawl = Crawl("freelancer_profiles", "freelancer", {"countries": "PK,IN"})
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["results"] = client.run_chains(
+                [[crawl]], slow_crawl_settings(store, server), store
+            )
+        except BaseException as exc:  # reported below, not lost in the thread
+            outcome["error"] = exc
+
+    with ReplayServer(replay) as server:
+        waiting = threading.Thread(target=run)
+        waiting.start()
+        for _ in range(300):  # until the crawl runs and has written its record
+            if (store / "runs").is_dir() and scrapyd_job_records(store):
+                break
+            time.sleep(0.2)
+        (job,) = scrapyd_job_records(store)
+        os.killpg(deployed.process.pid, signal.SIGKILL)  # scrapyd and its crawl, at once
+        deployed.process.wait(timeout=30)
+        started = time.monotonic()
+        deployed.__enter__()  # the same port, folders and job storage
+        waiting.join(timeout=120)
+    assert not waiting.is_alive() and "error" not in outcome, outcome
+    assert time.monotonic() - started >= (VANISHED_POLLS - 1) * 1.0  # it waited, polling
+    (result,) = outcome["results"]
+    states = client.jobs()
+    assert job not in states["pending"] | states["running"] | states["finished"]  # vanished
+    assert result.status == "failed" and result.run_id == scrapyd_job_records(store)[job]["run_id"]
+    assert "still says running" in result.problems[-1]

@@ -4,7 +4,8 @@ A profile listed under several queried skills (or a project under several skills
 that shifted while the crawl paged through it, is seen more than once. Later sightings are
 dropped as ``duplicate``; ``query_skill`` keeps the query that found the entity first. In a
 distributed crawl the first sighting is the crawl's: a key is kept by the worker that claims it
-first in Redis (``<crawl>:seen:<dataset>``), so the crawl stores each entity once, as one run.
+first in Redis (``<crawl>:seen:<dataset>``), so the crawl stores each entity once, as one run;
+a worker then keeps no keys of its own, and its memory does not grow with the items it sees.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ class DeduplicatePipeline(Stage):
     @passes_markers
     def process_item(self, item: OlmItem) -> OlmItem:
         key = item.profile_id if isinstance(item, ProfileItem) else item.job_id
+        shared = getattr(self.crawler.spider, "shared", None)
+        if shared is not None:  # a worker of a distributed crawl: the first claim keeps it
+            if not shared.claim(item.dataset.name, key):
+                raise self.drop(item, "duplicate")
+            return item
         seen = self.seen[item.dataset.name]
         if key in seen:
             raise self.drop(item, "duplicate")
         seen.add(key)
-        shared = getattr(self.crawler.spider, "shared", None)
-        if shared is not None and not shared.claim(item.dataset.name, key):
-            raise self.drop(item, "duplicate")  # another worker of the crawl kept it
         return item

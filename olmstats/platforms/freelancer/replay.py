@@ -129,6 +129,9 @@ class FreelancerReplay:
         # Deterministic orders: the directory by a hash of the id, projects newest first.
         self._users.sort(key=lambda u: hashlib.md5(str(u.obj["id"]).encode()).digest())
         self._projects.sort(key=lambda p: (-p.time, p.obj["id"]))
+        # The users one directory query matches, kept: a crawl asks the same query page after
+        # page, and scanning every user for each page makes large replays (soak runs) slow.
+        self._directory_matches: dict[tuple[frozenset, frozenset], list[_Listed]] = {}
 
     # -- rendering simulated rows --------------------------------------------------------------
 
@@ -360,12 +363,15 @@ class FreelancerReplay:
         if None in wanted_countries:
             raise ValueError("countries[] must be country names")
         wanted_skills = self._skill_filter(query)
-        matches = [
-            u
-            for u in self._users
-            if (not wanted_countries or u.country in wanted_countries)
-            and (not wanted_skills or u.skills & wanted_skills)
-        ]
+        key = (frozenset(wanted_countries), frozenset(wanted_skills))
+        matches = self._directory_matches.get(key)
+        if matches is None:
+            matches = self._directory_matches[key] = [
+                u
+                for u in self._users
+                if (not wanted_countries or u.country in wanted_countries)
+                and (not wanted_skills or u.skills & wanted_skills)
+            ]
         page = matches[offset : offset + limit]
         users = [_select(u.obj, USER_SWITCHES, query, always=DIRECTORY_ALWAYS_SENT) for u in page]
         return {"users": users, "total_count": len(matches)}
