@@ -35,8 +35,21 @@ pytestmark = pytest.mark.slow
 COUNTRIES = ["--country", "IN,BD,PK,US"]
 DELAY = 0.2  # ±20%: every gap between two requests to the host at least 0.16 s
 FLOOR = DELAY * 0.8
-#: The replay stamps a request when its thread reads it: scheduling noise, not rate.
-TOLERANCE = 0.01
+#: The replay stamps a request when its thread reads it: scheduling noise, not rate (on a
+#: loaded 2-core machine a request can reach the replay tens of ms after its turn).
+TOLERANCE = 0.04
+#: Requests per window in the window check: noise moves only a window's two ends.
+WINDOW = 10
+
+
+def shortest_gap(arrivals: list[float]) -> float:
+    """Seconds between the two closest requests (arrivals sorted)."""
+    return min(b - a for a, b in itertools.pairwise(arrivals))
+
+
+def shortest_span(arrivals: list[float]) -> float:
+    """Seconds over the fastest WINDOW gaps in a row: a rate that noise barely moves."""
+    return min(b - a for a, b in zip(arrivals, arrivals[WINDOW:], strict=False))
 
 
 def crawl_args(server, store, redis_url=None, **settings):
@@ -112,7 +125,8 @@ def test_two_workers_share_the_pages_the_rows_and_the_rate(
     # the host never saw two requests closer than the rate allows, whichever worker sent them
     arrivals = sorted(r.received for r in requests)
     assert len(arrivals) >= 30
-    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= FLOOR - TOLERANCE
+    assert shortest_gap(arrivals) >= FLOOR - TOLERANCE
+    assert shortest_span(arrivals) >= WINDOW * FLOOR - TOLERANCE
     # each worker is a run of its own; together they account for the crawl
     w1, w2 = records(store)
     assert [r["distributed"]["worker"] for r in (w1, w2)] == ["w1", "w2"]
@@ -147,7 +161,8 @@ def test_without_the_shared_rate_two_processes_would_crowd_the_host(replay, tmp_
             process.communicate(timeout=240)
             assert process.returncode == 0
         arrivals = sorted(r.received for r in server.requests)
-    assert min(b - a for a, b in itertools.pairwise(arrivals)) < FLOOR - TOLERANCE
+    assert shortest_gap(arrivals) < FLOOR - TOLERANCE
+    assert shortest_span(arrivals) < WINDOW * FLOOR - TOLERANCE
 
 
 def test_a_block_page_stops_every_worker(replay, redis_url, tmp_path):
