@@ -29,10 +29,20 @@ from olmstats.inputs import (
     jobs_input,
     profiles_input,
 )
-from olmstats.summary import country_summary
+from olmstats.summary import country_summary, materialise_latest, snapshot_window
 
 EARNINGS_COLUMNS = [c for name in earnings.INDICES for c in (name, f"{name}_low", f"{name}_high")]
 ADJUSTED_COLUMNS = [f"adj_{c}" for c in EARNINGS_COLUMNS]
+#: The columns of the profiles the table's parts read.
+LATEST_COLUMNS = [
+    "platform",
+    "country",
+    "hourly_rate_usd",
+    "occupation",
+    "snapshot_date",
+    "registration_date",
+    "reviews",
+]
 
 
 @dataclass(frozen=True)
@@ -84,12 +94,23 @@ def full_country_table(
     :func:`olmstats.earnings.relative_earnings` do, one seed for both: one median, one
     interval), the tenure gradient is weighted least squares, and the competition columns pool
     rows (said in the notes).
+
+    *since*/*until* (inclusive snapshot dates) restrict every column: rates, tenure gradient,
+    crowding (its latest snapshot is the window's) and indices.
     """
     profiles = profiles_input(profiles, "registration_date", "reviews")
     jobs = None if jobs is None else jobs_input(jobs, "bid_count")
     check_min_count(min_count)
     check_positive(hours, "hours")
     check_window(since, until)
+    # Each profile once, at its latest observation in the window, read from the store once and
+    # handed to every part (which then finds nothing left to deduplicate). Without provenance
+    # columns the parts take these rows as one observation per profile, which they now are.
+    profiles = materialise_latest(
+        snapshot_window(profiles, since, until), "profile_id", LATEST_COLUMNS
+    ).lazy()
+    if jobs is not None:
+        jobs = snapshot_window(jobs, since, until)
     summary = country_summary(
         profiles,
         jobs,

@@ -184,7 +184,12 @@ def _adjusted_effects(
     people: pl.DataFrame, counts: dict[str, int], min_count: int
 ) -> tuple[dict[str, float], np.ndarray, list[str]]:
     """Country effects relative to the profile-weighted mean, and their covariance."""
-    rated = people.drop_nulls("log_rate")
+    rated = (
+        people.lazy()
+        .filter(pl.col("log_rate").is_not_null())
+        .select("country", "occupation", "tenure_band", "log_rate")
+        .collect()
+    )
     codes = sorted(c for c in rated["country"].unique().to_list() if counts.get(c, 0) > 0)
     base = max(codes, key=lambda c: counts[c])
     held = [c for c in ("occupation", "tenure_band") if rated[c].null_count() < rated.height]
@@ -497,9 +502,10 @@ def _individual_ratios(people: pl.DataFrame, table: pl.DataFrame, adjusted: bool
         .drop_nulls("hourly_rate_usd")
         .group_by("platform", "country", "hourly_rate_usd")
         .agg(count=pl.len())
+        .sort("country", "hourly_rate_usd")  # a group's ratios: runs already sorted, per country
         .collect()
     )
-    joined = cells.join(per_country, on="country")
+    joined = cells.join(per_country, on="country", maintain_order="left")
     rate = pl.col("hourly_rate_usd")
     return joined.select(
         pl.col("platform").alias("source_platform"),  # "platform" is also an index

@@ -313,8 +313,9 @@ def counted_median_interval(
     values: np.ndarray, counts: np.ndarray, ci_level: float = 0.95
 ) -> tuple[int, float, float, float]:
     """(n, median, ci_low, ci_high) of a sample given as distinct *values* with their *counts*
-    (any order): the same median (type 7) and order-statistic interval as
-    :func:`grouped_order_statistics` gives on the expanded sample, without expanding it."""
+    (any order; a concatenation of sorted runs sorts fastest): the same median (type 7) and
+    order-statistic interval as :func:`grouped_order_statistics` gives on the expanded sample,
+    without expanding it."""
     order = np.argsort(values, kind="stable")
     values, counts = values[order], counts[order]
     cumulative = np.cumsum(counts)

@@ -3,10 +3,11 @@
 ``grouped_ols(frame, group="country", absorb="occupation", outcome, regressors)`` gives, for
 every group, what ``feols(f"{outcome} ~ {regressors} | {absorb}", rows of that group,
 vcov="hetero")`` gives (a test checks this), without a loop over groups: one fixed effect is
-absorbed exactly by subtracting cell means (cells = group × absorb; singleton cells dropped, as
-feols does), and each group's X'X, X'y and HC1 meat are sums over its rows, taken for all groups
-at once with ``numpy.bincount``. Degrees of freedom: k regressors plus the group's number of
-cells (feols' count for one fixed effect).
+absorbed exactly by demeaning within cells (cells = group × absorb; singleton cells dropped, as
+feols does). The demeaned rows are never formed: each group's X'X and X'y come from per-cell
+sums of the raw values and products (Σab − ΣaΣb/n per cell), its HC1 meat from per-cell sums of
+e², e²x and e²xx, all taken for all groups at once with ``numpy.bincount``. Degrees of freedom:
+k regressors plus the group's number of cells (feols' count for one fixed effect).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from olmstats.estimation.feols import category_codes
 
 
 def _labelled_codes(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    """The distinct values (sorted) and each row's position among them."""
+    """The distinct values (sorted) and each row's position among them (no nulls)."""
     labels = column.unique().sort()
+    if column.dtype == pl.String:  # an Enum of the sorted labels: its codes are the positions
+        return labels, column.cast(pl.Enum(labels)).to_physical().to_numpy().astype(np.int32)
     codes = column.replace_strict(
         labels, pl.int_range(labels.len(), eager=True), return_dtype=pl.Int64
     ).to_numpy()
@@ -46,46 +49,67 @@ def grouped_ols(
     if data.is_empty():
         raise InputError(f"no complete rows of {outcome}, {', '.join(names)}, {absorb}")
     labels, g = _labelled_codes(data[group])
-    a = category_codes(data[absorb])
+    absorbed = data[absorb]
+    a = _labelled_codes(absorbed)[1] if absorbed.dtype == pl.String else category_codes(absorbed)
+    del absorbed
     n_groups, n_levels = labels.len(), int(a.max()) + 1
-    cell = (g * n_levels + a).astype(np.int32)  # group × absorbed level: small, dense
     g = g.astype(np.int32)
+    cell = g * np.int32(n_levels) + a.astype(np.int32)  # group × absorbed level: small, dense
     del a
-    sizes = np.bincount(cell, minlength=n_groups * n_levels)
-    keep = sizes[cell] > 1  # singleton cells carry no within-cell information
-    if not keep.all():
-        data, g, cell = data.filter(pl.Series(keep)), g[keep], cell[keep]
-    counts = np.bincount(cell, minlength=n_groups * n_levels)
-    cells_per_group = (counts.reshape(n_groups, n_levels) > 0).sum(axis=1)
-    safe_counts = np.maximum(counts, 1)
-
-    def demeaned(values: np.ndarray) -> np.ndarray:
-        sums = np.bincount(cell, weights=values, minlength=counts.size)
-        return values - (sums / safe_counts)[cell]
-
-    y = demeaned(data[outcome].cast(pl.Float64).to_numpy())
-    x = np.column_stack([demeaned(data[c].cast(pl.Float64).to_numpy()) for c in names])
+    y = data[outcome].cast(pl.Float64).to_numpy()
+    x = [data[c].cast(pl.Float64).to_numpy() for c in names]  # one array per regressor
     del data  # from here on only the arrays are needed
-    k = x.shape[1]
+    k = len(x)
 
-    def per_group(values: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=values, minlength=n_groups)
+    def cell_sums(values: np.ndarray | None = None) -> np.ndarray:
+        """Sum of *values* (or the count) in every cell, as a groups × levels array."""
+        flat = np.bincount(cell, weights=values, minlength=n_groups * n_levels)
+        return flat.reshape(n_groups, n_levels).astype(np.float64)
+
+    counts = cell_sums()
+    kept = counts > 1  # singleton cells carry no within-cell information (feols drops them)
+    safe_counts = np.where(kept, counts, 1.0)
+    sum_x, sum_y = [cell_sums(v) for v in x], cell_sums(y)
+    mean_x = [np.where(kept, s / safe_counts, 0.0) for s in sum_x]
+
+    def within(products: np.ndarray, sum_a: np.ndarray, sum_b: np.ndarray) -> np.ndarray:
+        """Per group, the sum over its rows of the cell-demeaned a × b: per cell
+        Σab − Σa·Σb/n, singleton cells left out."""
+        return np.where(kept, products - sum_a * sum_b / safe_counts, 0.0).sum(axis=1)
 
     xtx = np.empty((n_groups, k, k))
     for i in range(k):
         for j in range(i, k):
-            xtx[:, i, j] = xtx[:, j, i] = per_group(x[:, i] * x[:, j])
-    xty = np.column_stack([per_group(x[:, i] * y) for i in range(k)])
-    n = np.bincount(g, minlength=n_groups)
+            xtx[:, i, j] = xtx[:, j, i] = within(cell_sums(x[i] * x[j]), sum_x[i], sum_x[j])
+    xty = np.column_stack([within(cell_sums(x[i] * y), sum_x[i], sum_y) for i in range(k)])
+    n = np.where(kept, counts, 0.0).sum(axis=1).astype(np.int64)
+    cells_per_group = kept.sum(axis=1)
     df_k = k + cells_per_group
     usable = (n > df_k) & (np.linalg.matrix_rank(xtx) == k)
     beta = np.full((n_groups, k), np.nan)
     beta[usable] = np.linalg.solve(xtx[usable], xty[usable][..., None])[..., 0]
-    residual = y - np.einsum("ij,ij->i", x, np.nan_to_num(beta[g]))
+    fitted_beta = np.nan_to_num(beta)  # per group; gathered one regressor at a time (cheap)
+    # the within residual: y − b·x less its cell mean, the cell mean from the cell sums
+    cell_mean = (sum_y - sum(fitted_beta[:, j, None] * sum_x[j] for j in range(k))) / safe_counts
+    residual = y - cell_mean.ravel()[cell]
+    for j in range(k):
+        residual -= x[j] * fitted_beta[g, j]
+    squared = residual * residual
+    del residual, y
+    # HC1 meat per cell: Σe²(x_i − μ_i)(x_j − μ_j) = Σe²x_ix_j − μ_iΣe²x_j − μ_jΣe²x_i + μ_iμ_jΣe²
+    sum_e2 = cell_sums(squared)
+    sum_e2x = [cell_sums(squared * v) for v in x]
     meat = np.empty((n_groups, k, k))
     for i in range(k):
+        weighted = squared * x[i]
         for j in range(i, k):
-            meat[:, i, j] = meat[:, j, i] = per_group(residual**2 * x[:, i] * x[:, j])
+            per_cell = (
+                cell_sums(weighted * x[j])
+                - mean_x[i] * sum_e2x[j]
+                - mean_x[j] * sum_e2x[i]
+                + mean_x[i] * mean_x[j] * sum_e2
+            )
+            meat[:, i, j] = meat[:, j, i] = np.where(kept, per_cell, 0.0).sum(axis=1)
     bread = np.full_like(xtx, np.nan)
     bread[usable] = np.linalg.inv(xtx[usable])
     scale = np.where(usable, n / np.maximum(n - df_k, 1), np.nan)
