@@ -14,6 +14,9 @@ Records, for one long distributed crawl of the directory replay (every country, 
 
     nice python -m bench.soak --pages 200000 --page-size 2 --delay 0.015
 
+Each worker's memory rises while it buffers ``--rows-per-file`` rows and falls when it writes
+them (a sawtooth); a small buffer makes many cycles, so that growth across cycles shows.
+
 Needs ``redis-server`` on the PATH (started on a free loopback port, nothing saved). Writes
 the samples and the summary to ``bench/out/soak.json``.
 """
@@ -72,6 +75,12 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=2)
     parser.add_argument("--delay", type=float, default=0.015, help="DOWNLOAD_DELAY, seconds")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight/worker")
+    parser.add_argument(
+        "--rows-per-file",
+        type=int,
+        default=50_000,
+        help="OLM_STORE_ROWS_PER_FILE: rows each worker buffers before writing a part file",
+    )
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds")
     parser.add_argument("--out", default="bench/out/soak.json")
     options = parser.parse_args()
@@ -88,6 +97,7 @@ def main() -> None:
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(options.concurrency),
         "FREELANCER_PAGE_SIZE": str(options.page_size),
         "LOG_LEVEL": "WARNING",
+        "OLM_STORE_ROWS_PER_FILE": str(options.rows_per_file),
     }
     samples: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,13 +168,12 @@ def main() -> None:
         "profiles_stored": distinct,
         "rows_lost": len(served) - distinct,
         "rows_duplicated": stored_rows - distinct,
+        "rows_per_file": options.rows_per_file,
         "polite_rate_per_s": round(1 / options.delay, 1) if options.delay else None,
         "most_requests_in_one_second": max(whole_seconds, default=0),
         "mean_requests_per_s": round(sum(whole_seconds) / max(len(whole_seconds), 1), 1),
         "peak_rss_mb": {w: round(max(s[w] or 0 for s in samples), 1) for w in workers},
-        "rss_growth_mb_per_100k_pages": {
-            w: round(growth_per_100k(samples, w), 2) for w in workers
-        },
+        "rss_growth_mb_per_100k_pages": {w: round(growth_per_100k(samples, w), 2) for w in workers},
         "by_tenth": tenths,
     }
     out = Path(options.out)
