@@ -105,7 +105,7 @@ def test_notes_say_which_fee_date_and_source_each_platform_used():
     assert any(
         n.startswith("Freelancer.com: 10% deducted")
         and "start date is not documented" in n
-        and "https://asiarpa.com/fees-and-charges/" in n
+        and "source (platform): https://www.my.freelancer.com/support/Project/full-time" in n
         for n in notes
     )
     assert any(n.startswith("Upwork: no fee documented for snapshots 2015-03-01") for n in notes)
