@@ -34,15 +34,7 @@ from olmstats.summary import country_summary, materialise_latest, snapshot_windo
 EARNINGS_COLUMNS = [c for name in earnings.INDICES for c in (name, f"{name}_low", f"{name}_high")]
 ADJUSTED_COLUMNS = [f"adj_{c}" for c in EARNINGS_COLUMNS]
 #: The columns of the profiles the table's parts read.
-LATEST_COLUMNS = [
-    "platform",
-    "country",
-    "hourly_rate_usd",
-    "occupation",
-    "snapshot_date",
-    "registration_date",
-    "reviews",
-]
+LATEST_COLUMNS = [*earnings.COLUMNS_READ, "reviews"]
 
 
 @dataclass(frozen=True)

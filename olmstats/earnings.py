@@ -80,6 +80,16 @@ DEFAULT_HOURS = 2000.0
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20261125
 
+#: The profile columns the indices read (each profile's latest row).
+COLUMNS_READ = [
+    "platform",
+    "country",
+    "hourly_rate_usd",
+    "occupation",
+    "snapshot_date",
+    "registration_date",
+]
+
 
 @dataclass(frozen=True)
 class EarningsTables:
@@ -255,15 +265,7 @@ def relative_earnings(
     people = materialise_latest(
         snapshot_window(profiles, since, until),
         "profile_id",
-        [
-            "platform",
-            "country",
-            "hourly_rate_usd",
-            "occupation",
-            "snapshot_date",
-            "registration_date",
-            "run_id",
-        ],
+        COLUMNS_READ,
     )
     if people["hourly_rate_usd"].null_count() == people.height:
         raise InputError("no profile has an hourly rate: no earnings index can be computed")
