@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 from olmstats import scan_profiles
-from olmstats.errors import StoreWarning, StoreWriteError
+from olmstats.errors import StoreError, StoreWarning, StoreWriteError
 from olmstats.schema import JOBS, PROFILES
 from olmstats.store import (
     PartWriter,
@@ -390,3 +390,20 @@ def test_a_writer_leaves_another_writers_temporary_file_alone(tmp_path):
     with pytest.raises(StoreWriteError, match="another writer is writing it"):
         writer.flush()
     assert theirs.read_bytes() == b"half of someone else's file"
+
+
+def test_a_writer_refuses_a_repeated_key_unless_its_caller_claimed_every_key(tmp_path):
+    """By default a run's writer remembers its keys and refuses one twice; a distributed
+    worker's writer (``keys_claimed``: each key claimed in Redis first) keeps none, and the
+    claim is then the only guard (tests/test_distributed.py: each row once, even on disk)."""
+    own = PartWriter(tmp_path, PROFILES, platform="freelancer", snapshot_date=DAY, run_id="r")
+    own.add(row(1))
+    with pytest.raises(StoreError, match="repeats within one run"):
+        own.add(row(1))
+    claimed = PartWriter(
+        tmp_path, PROFILES, platform="freelancer", snapshot_date=DAY, run_id="w", keys_claimed=True
+    )
+    claimed.add(row(1))
+    claimed.add(row(1))  # not checked here: the caller's claim is the guard
+    claimed.flush()
+    assert claimed.rows_written == 2

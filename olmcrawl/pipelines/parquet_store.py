@@ -70,6 +70,8 @@ class ParquetStorePipeline(Stage):
                 run_id=spider.run_id,
                 rows_per_file=self.rows_per_file,
                 resume=getattr(spider, "resumed", None) is not None,
+                # a distributed worker stores a key only once it has claimed it in Redis
+                keys_claimed=getattr(spider, "shared", None) is not None,
             )
             self.writers[name] = writer
         try:

@@ -165,9 +165,15 @@ class PartWriter:
         run_id: str,
         rows_per_file: int = 50_000,
         resume: bool = False,
+        keys_claimed: bool = False,
     ) -> None:
         """With *resume*, the run's part files already in the partition (a resumed crawl)
-        count as written: numbering goes on after them and their keys are not taken again."""
+        count as written: numbering goes on after them and their keys are not taken again.
+
+        By default the writer remembers every key it took (about 150 bytes each) and refuses
+        one that repeats within the run. *keys_claimed* says the caller already guarantees
+        that (a distributed crawl, whose workers keep a key only after claiming it in Redis):
+        the writer then keeps no keys, and its memory does not grow with the rows written."""
         if (
             isinstance(rows_per_file, bool)
             or not isinstance(rows_per_file, int)
@@ -189,7 +195,7 @@ class PartWriter:
         self._columns = dataset.column_names
         self._key = dataset.column_names[0]
         self._required = [c for c in dataset.required() if c != "run_id"]
-        self._keys: set[Any] = set()
+        self._keys: set[Any] | None = None if keys_claimed else set()
         self._buffer: dict[str, list[Any]] = {name: [] for name in self._columns}
         self._buffered = 0
         if resume:
@@ -204,7 +210,8 @@ class PartWriter:
         )
         for path in mine:
             keys = pl.read_parquet(path, columns=[self._key], hive_partitioning=False)[self._key]
-            self._keys.update(keys.to_list())
+            if self._keys is not None:
+                self._keys.update(keys.to_list())
             self.rows_written += keys.len()
         self.files = mine
 
@@ -216,12 +223,13 @@ class PartWriter:
     def add(self, row: dict[str, Any]) -> Path | None:
         """Buffer *row*; return the part file written if the buffer was full, else None."""
         key = row[self._key]
-        if key in self._keys:
+        if self._keys is not None and key in self._keys:
             raise StoreError(f"{self.dataset.name}: {self._key} {key!r} repeats within one run")
         empty = [name for name in self._required if row[name] is None]
         if empty:
             raise StoreError(f"{self.dataset.name}: required column(s) {empty} empty in {key!r}")
-        self._keys.add(key)
+        if self._keys is not None:
+            self._keys.add(key)
         for name in self._columns:
             self._buffer[name].append(row[name])
         self._buffered += 1
